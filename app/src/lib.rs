@@ -1,0 +1,19 @@
+//! aegis-app: the deterministic Aegis state machine. No sockets, no wall
+//! clock, no randomness: block time comes from the header and every map
+//! iterated is ordered.
+
+pub mod abci;
+pub mod app;
+pub mod auth;
+pub mod bank;
+pub mod error;
+pub mod query;
+pub mod signer;
+pub mod store;
+#[doc(hidden)]
+pub mod testkit;
+pub mod tx;
+pub mod types;
+
+pub use app::{App, AppGenesis};
+pub use error::{AppError, AppResult};

@@ -1,0 +1,32 @@
+//! aegis-proto: Aegis's protobuf types and tonic services (generated from
+//! `proto/aegis/` by build.rs), the Cosmos SDK types they build on
+//! (re-exported from cosmos-sdk-proto), and the encoded descriptor set that
+//! the gRPC server registers for reflection.
+
+pub use cosmos_sdk_proto;
+
+/// `FileDescriptorSet` of every service the node serves (Cosmos SDK,
+/// CometBFT and Aegis protos), for tonic-reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/aegis_descriptor.bin"));
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    #[test]
+    fn descriptor_set_describes_the_served_cosmos_services() {
+        let fds = prost_types::FileDescriptorSet::decode(super::FILE_DESCRIPTOR_SET).unwrap();
+        let mut services: Vec<String> =
+            fds.file.iter().flat_map(|f| f.service.iter().map(move |s| format!("{}.{}", f.package(), s.name()))).collect();
+        services.sort();
+        for want in [
+            "cosmos.auth.v1beta1.Query",
+            "cosmos.bank.v1beta1.Msg",
+            "cosmos.bank.v1beta1.Query",
+            "cosmos.base.tendermint.v1beta1.Service",
+            "cosmos.tx.v1beta1.Service",
+        ] {
+            assert!(services.iter().any(|s| s == want), "{want} missing from {services:?}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! ABCI 2.0 (CometBFT 0.38) -> App, as four tower services for tower-abci.
+//!
+//! tower-abci pipelines requests, so the consensus and mempool connections
+//! each feed a single actor task over a channel: requests are enqueued in
+//! `call` (arrival order) and handled one at a time. Info and Query only
+//! read committed snapshots and run concurrently.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use cnidarium::{Snapshot, StateDelta, Storage};
+use tendermint::abci::{response, types::ExecTxResult, Code};
+use tendermint::v0_38::abci::{
+    ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest, MempoolResponse, SnapshotRequest, SnapshotResponse,
+};
+use tokio::sync::{mpsc, oneshot};
+use tower::Service;
+use tracing::{error, info};
+
+use crate::app::{execute_tx, next_block_state, App, BlockInput, TxOutcome};
+use crate::auth::params::MinGasPrice;
+use crate::tx::{decode_tx, ExecMode};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
+type Job<Req, Resp> = (Req, oneshot::Sender<Result<Resp, BoxError>>);
+
+/// A tower service that forwards each request to an actor task.
+pub struct Actor<Req, Resp> {
+    tx: mpsc::UnboundedSender<Job<Req, Resp>>,
+}
+
+impl<Req, Resp> Clone for Actor<Req, Resp> {
+    fn clone(&self) -> Self {
+        Actor { tx: self.tx.clone() }
+    }
+}
+
+impl<Req: Send + 'static, Resp: Send + 'static> Service<Req> for Actor<Req, Resp> {
+    type Response = Resp;
+    type Error = BoxError;
+    type Future = BoxFuture<Resp>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        let (done, result) = oneshot::channel();
+        let sent = self.tx.send((req, done));
+        Box::pin(async move {
+            sent.map_err(|_| "the application has stopped")?;
+            result.await.map_err(|_| "the application dropped the request")?
+        })
+    }
+}
+
+pub type Consensus = Actor<ConsensusRequest, ConsensusResponse>;
+pub type Mempool = Actor<MempoolRequest, MempoolResponse>;
+
+/// Info and Query: read-only, served concurrently from committed snapshots.
+#[derive(Clone)]
+pub struct Info {
+    storage: Storage,
+}
+
+/// State sync is not offered: every snapshot request is answered "none".
+#[derive(Clone, Default)]
+pub struct Snapshots;
+
+/// The four services tower-abci needs, running on the current tokio runtime.
+pub fn services(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots) {
+    let storage = app.storage().clone();
+    let (ctx, mut crx) = mpsc::unbounded_channel::<Job<ConsensusRequest, ConsensusResponse>>();
+    tokio::spawn(async move {
+        let mut app = app;
+        while let Some((req, done)) = crx.recv().await {
+            let result = handle_consensus(&mut app, req).await;
+            if let Err(e) = &result {
+                error!("consensus request failed: {e}");
+            }
+            let _ = done.send(result);
+        }
+    });
+    let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price };
+    let (mtx, mut mrx) = mpsc::unbounded_channel::<Job<MempoolRequest, MempoolResponse>>();
+    tokio::spawn(async move {
+        while let Some((MempoolRequest::CheckTx(req), done)) = mrx.recv().await {
+            let mode = match req.kind {
+                tendermint::abci::request::CheckTxKind::New => ExecMode::Check,
+                tendermint::abci::request::CheckTxKind::Recheck => ExecMode::ReCheck,
+            };
+            let resp = mempool.check_tx(&req.tx, mode).await;
+            let _ = done.send(Ok(MempoolResponse::CheckTx(resp)));
+        }
+    });
+    (Actor { tx: ctx }, Actor { tx: mtx }, Info { storage }, Snapshots)
+}
+
+async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
+    Ok(match req {
+        ConsensusRequest::InitChain(req) => {
+            let t = split_time(req.time);
+            let app_hash = app.init_chain(&req.chain_id, &req.app_state_bytes, t).await.map_err(|e| format!("genesis rejected: {e}"))?;
+            info!(chain_id = %req.chain_id, app_hash = %hex::encode_upper(&app_hash), "genesis committed");
+            ConsensusResponse::InitChain(response::InitChain {
+                consensus_params: None,
+                validators: vec![],
+                app_hash: app_hash.try_into()?,
+            })
+        }
+        ConsensusRequest::PrepareProposal(req) => {
+            // Keep the mempool's order; drop what cannot decode or does not fit.
+            let mut size = 0i64;
+            let mut txs = Vec::with_capacity(req.txs.len());
+            for tx in req.txs {
+                if decode_tx(&tx, false).is_err() {
+                    continue;
+                }
+                size += tx.len() as i64;
+                if size > req.max_tx_bytes {
+                    break;
+                }
+                txs.push(tx);
+            }
+            ConsensusResponse::PrepareProposal(response::PrepareProposal { txs })
+        }
+        ConsensusRequest::ProcessProposal(req) => {
+            let ok = req.txs.iter().all(|tx| decode_tx(tx, false).is_ok());
+            if !ok {
+                info!(height = %req.height, "rejecting a proposal holding an undecodable transaction");
+            }
+            ConsensusResponse::ProcessProposal(if ok { response::ProcessProposal::Accept } else { response::ProcessProposal::Reject })
+        }
+        ConsensusRequest::FinalizeBlock(req) => {
+            let (time_seconds, time_nanos) = split_time(req.time);
+            let block = BlockInput {
+                height: req.height.value(),
+                time_seconds,
+                time_nanos,
+                txs: req.txs.iter().map(|t| t.to_vec()).collect(),
+            };
+            let out = app.finalize_block(block).await?;
+            ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
+                events: out.events,
+                tx_results: out.tx_results.into_iter().map(exec_tx_result).collect(),
+                validator_updates: vec![],
+                consensus_param_updates: None,
+                app_hash: out.app_hash.try_into()?,
+            })
+        }
+        ConsensusRequest::Commit => {
+            let height = app.commit().await?;
+            tracing::debug!(height, "committed");
+            ConsensusResponse::Commit(response::Commit { data: Default::default(), retain_height: 0u32.into() })
+        }
+        ConsensusRequest::ExtendVote(_) => ConsensusResponse::ExtendVote(response::ExtendVote { vote_extension: Default::default() }),
+        ConsensusRequest::VerifyVoteExtension(_) => ConsensusResponse::VerifyVoteExtension(response::VerifyVoteExtension::Accept),
+    })
+}
+
+/// Block time as Unix seconds and nanoseconds.
+pub fn split_time(t: tendermint::Time) -> (i64, u32) {
+    let nanos = t.unix_timestamp_nanos();
+    (nanos.div_euclid(1_000_000_000) as i64, nanos.rem_euclid(1_000_000_000) as u32)
+}
+
+pub fn exec_tx_result(o: TxOutcome) -> ExecTxResult {
+    let (code, codespace, log) = match &o.result {
+        Ok(()) => (Code::Ok, String::new(), String::new()),
+        Err(e) => (Code::from(e.code), e.codespace.to_string(), e.message.clone()),
+    };
+    ExecTxResult {
+        code,
+        data: o.data.into(),
+        log,
+        info: String::new(),
+        gas_wanted: o.gas_wanted.min(i64::MAX as u64) as i64,
+        gas_used: o.gas_used.min(i64::MAX as u64) as i64,
+        events: o.events,
+        codespace,
+    }
+}
+
+/// CheckTx state: the latest committed snapshot plus every transaction
+/// admitted since, so consecutive transactions of one account each see the
+/// sequence its predecessor left. Rebuilt when a new block is committed
+/// (CometBFT then re-checks what is left in its mempool).
+struct MempoolState {
+    storage: Storage,
+    state: Option<(u64, StateDelta<Snapshot>)>,
+    min_gas_price: MinGasPrice,
+}
+
+impl MempoolState {
+    async fn check_tx(&mut self, tx: &[u8], mode: ExecMode) -> response::CheckTx {
+        let latest = self.storage.latest_version();
+        if self.state.as_ref().map(|(v, _)| *v) != Some(latest) {
+            match next_block_state(self.storage.latest_snapshot()).await {
+                Ok(s) => self.state = Some((latest, s)),
+                Err(e) => return check_tx_response(TxOutcome { result: Err(e), gas_wanted: 0, gas_used: 0, events: vec![], data: vec![], hash: None }),
+            }
+        }
+        let (_, state) = self.state.as_mut().expect("set above");
+        check_tx_response(execute_tx(state, tx, mode, &self.min_gas_price).await)
+    }
+}
+
+fn check_tx_response(o: TxOutcome) -> response::CheckTx {
+    let r = exec_tx_result(o);
+    response::CheckTx {
+        code: r.code,
+        data: r.data,
+        log: r.log,
+        info: r.info,
+        gas_wanted: r.gas_wanted,
+        gas_used: r.gas_used,
+        events: vec![],
+        codespace: r.codespace,
+        ..Default::default()
+    }
+}
+
+impl Service<InfoRequest> for Info {
+    type Response = InfoResponse;
+    type Error = BoxError;
+    type Future = BoxFuture<InfoResponse>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: InfoRequest) -> Self::Future {
+        let storage = self.storage.clone();
+        Box::pin(async move {
+            Ok(match req {
+                InfoRequest::Info(_) => {
+                    let version = storage.latest_version();
+                    let (height, hash) = if version == u64::MAX {
+                        (0, vec![])
+                    } else {
+                        (version, storage.latest_snapshot().root_hash().await?.0.to_vec())
+                    };
+                    InfoResponse::Info(response::Info {
+                        data: "aegis".into(),
+                        version: env!("CARGO_PKG_VERSION").into(),
+                        app_version: 1,
+                        last_block_height: height.try_into()?,
+                        last_block_app_hash: hash.try_into()?,
+                    })
+                }
+                InfoRequest::Query(q) => InfoResponse::Query(crate::query::abci_query(&storage, q).await),
+                InfoRequest::Echo(e) => InfoResponse::Echo(response::Echo { message: e.message }),
+            })
+        })
+    }
+}
+
+impl Service<SnapshotRequest> for Snapshots {
+    type Response = SnapshotResponse;
+    type Error = BoxError;
+    type Future = BoxFuture<SnapshotResponse>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: SnapshotRequest) -> Self::Future {
+        Box::pin(async move {
+            Ok(match req {
+                SnapshotRequest::ListSnapshots => SnapshotResponse::ListSnapshots(Default::default()),
+                SnapshotRequest::OfferSnapshot(_) => SnapshotResponse::OfferSnapshot(response::OfferSnapshot::Reject),
+                SnapshotRequest::LoadSnapshotChunk(_) => SnapshotResponse::LoadSnapshotChunk(Default::default()),
+                SnapshotRequest::ApplySnapshotChunk(_) => SnapshotResponse::ApplySnapshotChunk(response::ApplySnapshotChunk {
+                    result: response::ApplySnapshotChunkResult::Abort,
+                    refetch_chunks: vec![],
+                    reject_senders: vec![],
+                }),
+            })
+        })
+    }
+}

@@ -1,0 +1,278 @@
+//! Composes the modules: genesis, transaction dispatch, block execution.
+//!
+//! FinalizeBlock computes, Commit persists: `finalize_block` executes the
+//! block into a state delta and stages the JMT write batch whose root is the
+//! app hash; `commit` writes that batch to RocksDB atomically. Nothing in
+//! FinalizeBlock touches disk, so a crash before Commit loses nothing that
+//! CometBFT will not replay.
+
+use anyhow::{anyhow, Context};
+use cnidarium::{Snapshot, StagedWriteBatch, StateDelta, StateRead, StateWrite, Storage};
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use tendermint::abci::{Event, EventAttributeIndexExt};
+
+use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthRead};
+use crate::bank::{genesis::BankGenesis, msgs::MSG_SEND_RESPONSE_URL};
+use crate::error::{AppError, AppResult, SdkError};
+use crate::store::{BlockContext, GasMeter, StoreRead, StoreWrite};
+use crate::tx::{decode_tx, ExecMode, Msg, ParsedTx};
+use crate::types::Address;
+
+/// Module accounts: addresses no user holds a key for, which may not receive
+/// MsgSend transfers.
+pub const MODULE_ACCOUNTS: &[&str] = &[auth::FEE_COLLECTOR];
+
+pub fn is_module_account(addr: &Address) -> bool {
+    MODULE_ACCOUNTS.iter().any(|name| Address::module(name) == *addr)
+}
+
+/// `app_state` of genesis.json.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppGenesis {
+    pub auth: AuthGenesis,
+    pub bank: BankGenesis,
+}
+
+const LAST_BLOCK_KEY: &str = "app/last_block";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct LastBlock {
+    height: u64,
+    time_seconds: i64,
+    time_nanos: u32,
+}
+
+/// What executing one transaction produced.
+#[derive(Clone, Debug)]
+pub struct TxOutcome {
+    pub result: AppResult<()>,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Vec<Event>,
+    /// Protobuf `TxMsgData` with one response per message, on success.
+    pub data: Vec<u8>,
+    pub hash: Option<[u8; 32]>,
+}
+
+impl TxOutcome {
+    fn failed(e: AppError, gas_wanted: u64, gas_used: u64, hash: Option<[u8; 32]>) -> Self {
+        TxOutcome { result: Err(e), gas_wanted, gas_used, events: vec![], data: vec![], hash }
+    }
+}
+
+/// Inputs of one block, from FinalizeBlock.
+#[derive(Clone, Debug)]
+pub struct BlockInput {
+    pub height: u64,
+    pub time_seconds: i64,
+    pub time_nanos: u32,
+    pub txs: Vec<Vec<u8>>,
+}
+
+/// What one block produced.
+#[derive(Clone, Debug)]
+pub struct BlockOutput {
+    pub tx_results: Vec<TxOutcome>,
+    pub events: Vec<Event>,
+    pub app_hash: Vec<u8>,
+}
+
+pub struct App {
+    storage: Storage,
+    /// The block FinalizeBlock staged, waiting for Commit. (A write batch
+    /// is Send but not Sync; the mutex makes App shareable across awaits.)
+    staged: std::sync::Mutex<Option<StagedWriteBatch>>,
+}
+
+impl App {
+    pub fn new(storage: Storage) -> Self {
+        App { storage, staged: std::sync::Mutex::new(None) }
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Give back the storage handle (dropping any staged, uncommitted block).
+    pub fn into_storage(self) -> Storage {
+        self.storage
+    }
+
+    /// Last committed height (0 before the first block) and its app hash
+    /// (empty before genesis): what ABCI Info reports.
+    pub async fn last_committed(&self) -> anyhow::Result<(u64, Vec<u8>)> {
+        let version = self.storage.latest_version();
+        if version == u64::MAX {
+            return Ok((0, vec![]));
+        }
+        let root = self.storage.latest_snapshot().root_hash().await?;
+        Ok((version, root.0.to_vec()))
+    }
+
+    /// Write genesis state and commit it as version 0; returns the app hash.
+    /// Idempotent: if genesis was already committed (a crash before block 1
+    /// makes CometBFT call InitChain again) the stored root is returned.
+    pub async fn init_chain(&mut self, chain_id: &str, app_state_bytes: &[u8], genesis_time: (i64, u32)) -> AppResult<Vec<u8>> {
+        if self.storage.latest_version() != u64::MAX {
+            let stored = self.storage.latest_snapshot().chain_id().await?;
+            if stored != chain_id {
+                return Err(SdkError::InvalidChainId(format!("state belongs to {stored}, genesis says {chain_id}")).into());
+            }
+            return Ok(self.last_committed().await?.1);
+        }
+        let genesis: AppGenesis = if app_state_bytes.is_empty() {
+            AppGenesis::default()
+        } else {
+            serde_json::from_slice(app_state_bytes).map_err(|e| SdkError::InvalidRequest(format!("genesis app_state: {e}")))?
+        };
+        let mut state = StateDelta::new(self.storage.latest_snapshot());
+        genesis.auth.apply(&mut state, chain_id).await?;
+        genesis.bank.apply(&mut state).await?;
+        state.write_json(LAST_BLOCK_KEY.into(), &LastBlock { height: 0, time_seconds: genesis_time.0, time_nanos: genesis_time.1 })?;
+        let root = self.storage.commit(state).await.map_err(AppError::from)?;
+        Ok(root.0.to_vec())
+    }
+
+    /// Execute a block and stage (not persist) its writes.
+    pub async fn finalize_block(&mut self, block: BlockInput) -> anyhow::Result<BlockOutput> {
+        let snapshot = self.storage.latest_snapshot();
+        let expected = snapshot.version().wrapping_add(1);
+        if block.height != expected {
+            return Err(anyhow!("FinalizeBlock for height {} but the last committed height is {}", block.height, snapshot.version()));
+        }
+        let chain_id = snapshot.chain_id().await?;
+        let mut state = StateDelta::new(snapshot);
+        state.put_block_context(BlockContext { chain_id, height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos });
+
+        let mut tx_results = Vec::with_capacity(block.txs.len());
+        for tx in &block.txs {
+            tx_results.push(execute_tx(&mut state, tx, ExecMode::Deliver, &MinGasPrice::zero()).await);
+        }
+
+        state.write_json(
+            LAST_BLOCK_KEY.into(),
+            &LastBlock { height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos },
+        )?;
+        let batch = self.storage.prepare_commit(state).await.context("staging the block's writes")?;
+        let app_hash = batch.root_hash().0.to_vec();
+        *self.staged.lock().expect("staged lock") = Some(batch);
+        Ok(BlockOutput { tx_results, events: vec![], app_hash })
+    }
+
+    /// Persist the staged block atomically.
+    pub async fn commit(&mut self) -> anyhow::Result<u64> {
+        let batch = self.staged.lock().expect("staged lock").take().ok_or_else(|| anyhow!("Commit without a preceding FinalizeBlock"))?;
+        let version = batch.version();
+        self.storage.commit_batch(batch).context("committing the block")?;
+        Ok(version)
+    }
+}
+
+/// The state a transaction outside a block (CheckTx, Simulate) runs on: the
+/// latest snapshot, with the next height and the last block's time.
+pub async fn next_block_state(snapshot: Snapshot) -> AppResult<StateDelta<Snapshot>> {
+    let chain_id = snapshot.chain_id().await?;
+    let last: Option<LastBlock> = snapshot.read_json(LAST_BLOCK_KEY).await?;
+    let last = last.ok_or_else(|| AppError::internal("no block has been committed yet"))?;
+    let mut state = StateDelta::new(snapshot);
+    state.put_block_context(BlockContext { chain_id, height: last.height + 1, time_seconds: last.time_seconds, time_nanos: last.time_nanos });
+    Ok(state)
+}
+
+/// Estimate a transaction's gas by running it, signatures unchecked, on a
+/// throwaway copy of the latest state.
+pub async fn simulate(storage: &Storage, tx_bytes: &[u8]) -> TxOutcome {
+    let mut state = match next_block_state(storage.latest_snapshot()).await {
+        Ok(s) => s,
+        Err(e) => return TxOutcome::failed(e, 0, 0, None),
+    };
+    execute_tx(&mut state, tx_bytes, ExecMode::Simulate, &MinGasPrice::zero()).await
+}
+
+/// Run one transaction against `state`. Ante (signature, sequence, fee) runs
+/// in a fork that is kept only if it succeeds; the messages run in a second
+/// fork that is kept only if every message succeeds, so a failed message
+/// reverts its writes while the fee stays charged and the sequence advanced.
+/// In Check/ReCheck mode only the ante runs, as in the Cosmos SDK.
+pub async fn execute_tx<S>(state: &mut S, bytes: &[u8], mode: ExecMode, min_gas_price: &MinGasPrice) -> TxOutcome
+where
+    S: StateRead + StateWrite + Send + Sync,
+{
+    let tx = match decode_tx(bytes, mode == ExecMode::Simulate) {
+        Ok(tx) => tx,
+        Err(e) => return TxOutcome::failed(e, 0, 0, None),
+    };
+    let costs = match state.auth_params().await {
+        Ok(p) => p.gas,
+        Err(e) => return TxOutcome::failed(e, tx.gas_limit, 0, Some(tx.hash)),
+    };
+    let limit = if mode == ExecMode::Simulate { u64::MAX } else { tx.gas_limit };
+    let meter = GasMeter::new(limit, costs);
+    state.put_gas_meter(meter.clone());
+    let outcome = run_tx(state, &tx, mode, min_gas_price, &meter).await;
+    state.object_delete(crate::store::GAS_METER);
+    outcome
+}
+
+async fn run_tx<S>(state: &mut S, tx: &ParsedTx, mode: ExecMode, min_gas_price: &MinGasPrice, meter: &GasMeter) -> TxOutcome
+where
+    S: StateRead + StateWrite + Send + Sync,
+{
+    let gas_wanted = tx.gas_limit;
+    let mut ante_state = StateDelta::new(&mut *state);
+    if let Err(e) = auth::msgs::ante(&mut ante_state, tx, mode, min_gas_price).await {
+        return TxOutcome::failed(e, gas_wanted, meter.used(), Some(tx.hash));
+    }
+    let (_, mut events) = ante_state.apply();
+    if matches!(mode, ExecMode::Check | ExecMode::ReCheck) {
+        return TxOutcome { result: Ok(()), gas_wanted, gas_used: meter.used(), events, data: vec![], hash: Some(tx.hash) };
+    }
+
+    let mut msg_state = StateDelta::new(&mut *state);
+    let mut responses = Vec::with_capacity(tx.msgs.len());
+    for (i, msg) in tx.msgs.iter().enumerate() {
+        let result = async {
+            msg_state.consume_gas(meter.costs().per_message, "message")?;
+            execute_msg(&mut msg_state, msg).await
+        }
+        .await;
+        match result {
+            Ok(response) => {
+                responses.push(response);
+                let signer = msg.signers()[0].to_string();
+                msg_state.record(Event::new(
+                    "message",
+                    [
+                        ("action", msg.type_url()).index(),
+                        ("sender", signer.as_str()).index(),
+                        ("module", msg.module()).index(),
+                        ("msg_index", i.to_string().as_str()).index(),
+                    ],
+                ));
+            }
+            Err(e) => {
+                let e = AppError { message: format!("failed to execute message; message index: {i}: {}", e.message), ..e };
+                drop(msg_state);
+                return TxOutcome { result: Err(e), gas_wanted, gas_used: meter.used(), events, data: vec![], hash: Some(tx.hash) };
+            }
+        }
+    }
+    let (_, msg_events) = msg_state.apply();
+    events.extend(msg_events);
+    #[allow(deprecated)]
+    let data = TxMsgData { data: vec![], msg_responses: responses }.encode_to_vec();
+    TxOutcome { result: Ok(()), gas_wanted, gas_used: meter.used(), events, data, hash: Some(tx.hash) }
+}
+
+/// Dispatch one message to its module; returns the `Any`-packed response.
+async fn execute_msg<S: StoreWrite + Send>(state: &mut S, msg: &Msg) -> AppResult<tendermint_proto::google::protobuf::Any> {
+    match msg {
+        Msg::BankSend(m) => {
+            m.check_and_execute(state).await?;
+            Ok(tendermint_proto::google::protobuf::Any { type_url: MSG_SEND_RESPONSE_URL.into(), value: vec![] })
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Auth state keys and typed access. The only place auth keys are spelled.
+
+use async_trait::async_trait;
+use cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount;
+use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
+use prost::Message;
+
+use super::AuthParams;
+use crate::error::{AppError, AppResult};
+use crate::store::{StoreRead, StoreWrite};
+use crate::types::Address;
+
+pub const SECP256K1_PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
+
+mod keys {
+    use crate::types::Address;
+
+    pub const PARAMS: &str = "auth/params";
+    pub const CHAIN_ID: &str = "auth/chain_id";
+    pub const NEXT_ACCOUNT_NUMBER: &str = "auth/next_account_number";
+    pub const ACCOUNTS: &str = "auth/accounts/";
+
+    pub fn account(addr: &Address) -> String {
+        format!("{ACCOUNTS}{}", addr.to_hex())
+    }
+}
+
+pub use keys::ACCOUNTS as ACCOUNTS_PREFIX;
+
+#[async_trait]
+pub trait AuthRead: StoreRead {
+    async fn auth_params(&self) -> AppResult<AuthParams> {
+        Ok(self.read_json(keys::PARAMS).await?.unwrap_or_default())
+    }
+
+    async fn chain_id(&self) -> AppResult<String> {
+        let bytes = self.read_bytes(keys::CHAIN_ID).await?.ok_or_else(|| AppError::internal("chain id not set: genesis has not run"))?;
+        String::from_utf8(bytes).map_err(|e| AppError::internal(e.to_string()))
+    }
+
+    async fn account(&self, addr: &Address) -> AppResult<Option<BaseAccount>> {
+        self.read_proto(&keys::account(addr)).await
+    }
+
+    /// The secp256k1 key an account has registered with its first
+    /// transaction, if any.
+    async fn account_pubkey(&self, addr: &Address) -> AppResult<Option<Vec<u8>>> {
+        let Some(acc) = self.account(addr).await? else { return Ok(None) };
+        match acc.pub_key {
+            Some(any) if any.type_url == SECP256K1_PUBKEY_URL => PubKey::decode(any.value.as_slice())
+                .map(|k| Some(k.key))
+                .map_err(|e| AppError::internal(format!("corrupt pubkey of {addr}: {e}"))),
+            Some(any) => Err(AppError::internal(format!("unsupported stored pubkey type {}", any.type_url))),
+            None => Ok(None),
+        }
+    }
+}
+
+impl<T: StoreRead + ?Sized> AuthRead for T {}
+
+#[async_trait]
+pub trait AuthWrite: StoreWrite {
+    fn put_auth_params(&mut self, params: &AuthParams) -> AppResult<()> {
+        self.write_json(keys::PARAMS.to_string(), params)
+    }
+
+    fn put_chain_id(&mut self, chain_id: &str) -> AppResult<()> {
+        self.write_bytes(keys::CHAIN_ID.to_string(), chain_id.as_bytes().to_vec())
+    }
+
+    fn put_account(&mut self, acc: &BaseAccount) -> AppResult<()> {
+        let addr = Address::parse(&acc.address)?;
+        self.write_proto(keys::account(&addr), acc)
+    }
+
+    /// The account at `addr`, created with the next account number if it
+    /// does not exist yet (as the Cosmos SDK does when an address first
+    /// receives funds).
+    async fn get_or_create_account(&mut self, addr: &Address) -> AppResult<BaseAccount> {
+        if let Some(acc) = self.account(addr).await? {
+            return Ok(acc);
+        }
+        let number = self.read_u64(keys::NEXT_ACCOUNT_NUMBER).await?.unwrap_or(0);
+        self.write_u64(keys::NEXT_ACCOUNT_NUMBER.to_string(), number + 1)?;
+        let acc = BaseAccount { address: addr.to_string(), pub_key: None, account_number: number, sequence: 0 };
+        self.put_account(&acc)?;
+        Ok(acc)
+    }
+}
+
+impl<T: StoreWrite + ?Sized> AuthWrite for T {}

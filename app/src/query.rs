@@ -1,0 +1,224 @@
+//! Queries: the gRPC services (tonic) and ABCI `Query`, served by one
+//! implementation.
+//!
+//! Each module's `query.rs` implements its Cosmos gRPC service trait over a
+//! `Storage`. ABCI `Query` at a gRPC method path (how CometBFT-RPC clients
+//! such as cosmjs query a Cosmos chain) decodes the request, calls the same
+//! trait method with the snapshot of the requested height attached, and
+//! encodes the response. Raw keys, with ICS23 proofs, are served at
+//! `/store/key`.
+
+use cnidarium::{Snapshot, Storage};
+use prost::Message;
+use tendermint::abci::{request, response, Code};
+use tonic::{Request, Response, Status};
+
+use crate::error::{AppError, SdkError};
+
+/// The gRPC metadata key Cosmos uses to ask for state at a height.
+pub const HEIGHT_METADATA: &str = "x-cosmos-block-height";
+
+/// Snapshot at `height` (0 = latest). cnidarium keeps the most recent
+/// versions in memory; older heights are reported as unavailable.
+pub fn snapshot_at(storage: &Storage, height: u64) -> Result<Snapshot, AppError> {
+    if height == 0 {
+        return Ok(storage.latest_snapshot());
+    }
+    let latest = storage.latest_version();
+    if height > latest || latest == u64::MAX {
+        return Err(SdkError::InvalidHeight(format!("height {height} is not committed yet (latest is {})", latest.wrapping_add(0))).into());
+    }
+    storage.snapshot(height).ok_or_else(|| {
+        SdkError::InvalidHeight(format!("state at height {height} is no longer retained (latest is {latest}; recent heights only)")).into()
+    })
+}
+
+/// The snapshot a gRPC request is about: the one attached by the ABCI
+/// router, else the height in `x-cosmos-block-height`, else the latest.
+pub fn request_snapshot<T>(storage: &Storage, req: &Request<T>) -> Result<Snapshot, Status> {
+    if let Some(s) = req.extensions().get::<Snapshot>() {
+        return Ok(s.clone());
+    }
+    let height = match req.metadata().get(HEIGHT_METADATA) {
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| Status::invalid_argument(format!("{HEIGHT_METADATA} must be a decimal height")))?,
+        None => 0,
+    };
+    snapshot_at(storage, height).map_err(to_status)
+}
+
+/// Map an application error onto a gRPC status (the ABCI router maps it
+/// back to a code for clients that read `code`).
+pub fn to_status(e: AppError) -> Status {
+    use tonic::Code as G;
+    let code = match (e.codespace, e.code) {
+        ("sdk", 22) | ("sdk", 38) | ("sdk", 9) => G::NotFound,
+        ("sdk", 7) | ("sdk", 10) | ("sdk", 18) | ("sdk", 26) | ("sdk", 2) => G::InvalidArgument,
+        ("sdk", 37) => G::Unimplemented,
+        ("undefined", _) => G::Internal,
+        _ => G::InvalidArgument,
+    };
+    Status::new(code, e.message)
+}
+
+fn status_to_abci(s: &Status) -> (u32, &'static str) {
+    use tonic::Code as G;
+    match s.code() {
+        G::NotFound => (22, "sdk"),
+        G::InvalidArgument => (18, "sdk"),
+        G::Unimplemented => (6, "sdk"),
+        _ => (1, "undefined"),
+    }
+}
+
+/// Adapt an async gRPC handler into an ABCI query handler.
+pub async fn call<Req, Resp, F, Fut>(snapshot: Snapshot, data: &[u8], f: F) -> Result<Vec<u8>, Status>
+where
+    Req: Message + Default,
+    Resp: Message,
+    F: FnOnce(Request<Req>) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Resp>, Status>>,
+{
+    let msg = Req::decode(data).map_err(|e| Status::invalid_argument(format!("cannot decode request: {e}")))?;
+    let mut req = Request::new(msg);
+    req.extensions_mut().insert(snapshot);
+    Ok(f(req).await?.into_inner().encode_to_vec())
+}
+
+/// Serve an ABCI `Query`.
+pub async fn abci_query(storage: &Storage, req: request::Query) -> response::Query {
+    let height = req.height.value();
+    let snapshot = match snapshot_at(storage, height) {
+        Ok(s) => s,
+        Err(e) => return error_response(e.code, e.codespace, e.message, height),
+    };
+    let height = snapshot.version();
+    let path = req.path.as_str();
+
+    if path == "/store/key" || path == "store/key" || path == "key" {
+        return key_query(snapshot, &req.data, req.prove).await;
+    }
+    if path == "/cosmos.tx.v1beta1.Service/Simulate" {
+        return simulate_query(storage, &req.data, height).await;
+    }
+    let result = route(storage, snapshot, path, &req.data).await;
+    match result {
+        Some(Ok(value)) => response::Query { code: Code::Ok, value: value.into(), height: height.try_into().unwrap_or_default(), ..Default::default() },
+        Some(Err(status)) => {
+            let (code, codespace) = status_to_abci(&status);
+            error_response(code, codespace, format!("rpc error: code = {:?} desc = {}", status.code(), status.message()), height)
+        }
+        None => error_response(6, "sdk", format!("unknown query path {path:?}"), height),
+    }
+}
+
+fn error_response(code: u32, codespace: &str, log: String, height: u64) -> response::Query {
+    response::Query {
+        code: Code::from(code),
+        codespace: codespace.to_string(),
+        log,
+        height: height.try_into().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+async fn key_query(snapshot: Snapshot, key: &[u8], prove: bool) -> response::Query {
+    let height = snapshot.version();
+    let Ok(key_str) = std::str::from_utf8(key) else {
+        return error_response(18, "sdk", "store keys are UTF-8 strings".into(), height);
+    };
+    if key.is_empty() {
+        return error_response(18, "sdk", "empty key".into(), height);
+    }
+    let (value, proof) = if prove {
+        match snapshot.get_with_proof(key.to_vec()).await {
+            Ok((v, p)) => (v, Some(crate::store::proof_ops(&p.proofs, key))),
+            Err(e) => return error_response(1, "undefined", format!("proof of {key_str}: {e:#}"), height),
+        }
+    } else {
+        use cnidarium::StateRead;
+        match snapshot.get_raw(key_str).await {
+            Ok(v) => (v, None),
+            Err(e) => return error_response(1, "undefined", format!("{e:#}"), height),
+        }
+    };
+    response::Query {
+        code: Code::Ok,
+        key: key.to_vec().into(),
+        value: value.unwrap_or_default().into(),
+        proof,
+        height: height.try_into().unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+async fn simulate_query(storage: &Storage, data: &[u8], height: u64) -> response::Query {
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
+    let req = match SimulateRequest::decode(data) {
+        Ok(r) => r,
+        Err(e) => return error_response(2, "sdk", format!("cannot decode SimulateRequest: {e}"), height),
+    };
+    match simulate_response(storage, &req.tx_bytes).await {
+        Ok(resp) => response::Query {
+            code: Code::Ok,
+            value: SimulateResponse::encode_to_vec(&resp).into(),
+            height: height.try_into().unwrap_or_default(),
+            ..Default::default()
+        },
+        Err(e) => error_response(e.code, e.codespace, e.message, height),
+    }
+}
+
+/// Simulate and shape the outcome as the Cosmos `SimulateResponse`.
+pub async fn simulate_response(
+    storage: &Storage,
+    tx_bytes: &[u8],
+) -> Result<cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse, AppError> {
+    use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse;
+    if tx_bytes.is_empty() {
+        return Err(SdkError::InvalidRequest("empty tx_bytes".into()).into());
+    }
+    let outcome = crate::app::simulate(storage, tx_bytes).await;
+    outcome.result.clone()?;
+    let msg_responses = cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(outcome.data.as_slice())
+        .map(|d| d.msg_responses)
+        .unwrap_or_default();
+    Ok(SimulateResponse {
+        gas_info: Some(GasInfo { gas_wanted: outcome.gas_wanted, gas_used: outcome.gas_used }),
+        result: Some(AbciResult {
+            #[allow(deprecated)]
+            data: outcome.data.clone(),
+            log: String::new(),
+            events: outcome.events.into_iter().map(Into::into).collect(),
+            msg_responses,
+        }),
+    })
+}
+
+/// ABCI paths of the gRPC query methods Aegis serves.
+async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -> Option<Result<Vec<u8>, Status>> {
+    use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::Query as _;
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::Query as _;
+    let bank = crate::bank::query::BankQuery::new(storage.clone());
+    let auth = crate::auth::query::AuthQuery::new(storage.clone());
+    let s = snapshot;
+    Some(match path {
+        "/cosmos.bank.v1beta1.Query/Balance" => call(s, data, |r| bank.balance(r)).await,
+        "/cosmos.bank.v1beta1.Query/AllBalances" => call(s, data, |r| bank.all_balances(r)).await,
+        "/cosmos.bank.v1beta1.Query/SpendableBalances" => call(s, data, |r| bank.spendable_balances(r)).await,
+        "/cosmos.bank.v1beta1.Query/SpendableBalanceByDenom" => call(s, data, |r| bank.spendable_balance_by_denom(r)).await,
+        "/cosmos.bank.v1beta1.Query/TotalSupply" => call(s, data, |r| bank.total_supply(r)).await,
+        "/cosmos.bank.v1beta1.Query/SupplyOf" => call(s, data, |r| bank.supply_of(r)).await,
+        "/cosmos.bank.v1beta1.Query/Params" => call(s, data, |r| bank.params(r)).await,
+        "/cosmos.auth.v1beta1.Query/Account" => call(s, data, |r| auth.account(r)).await,
+        "/cosmos.auth.v1beta1.Query/AccountInfo" => call(s, data, |r| auth.account_info(r)).await,
+        "/cosmos.auth.v1beta1.Query/Params" => call(s, data, |r| auth.params(r)).await,
+        "/cosmos.auth.v1beta1.Query/Bech32Prefix" => call(s, data, |r| auth.bech32_prefix(r)).await,
+        "/cosmos.auth.v1beta1.Query/ModuleAccountByName" => call(s, data, |r| auth.module_account_by_name(r)).await,
+        _ => return None,
+    })
+}

@@ -1,0 +1,134 @@
+//! An in-process chain on real RocksDB state, for tests and benchmarks:
+//! genesis, blocks of signed transactions through the same FinalizeBlock
+//! and Commit path the node uses, and the invariants checked after every
+//! block. Not used by the node.
+
+use std::path::PathBuf;
+
+use cnidarium::Storage;
+
+use crate::app::{App, AppGenesis, BlockInput, BlockOutput};
+use crate::auth::genesis::{AuthGenesis, GenesisAccount};
+use crate::auth::AuthRead;
+use crate::bank::genesis::{BankGenesis, GenesisBalance, GenesisCoin};
+use crate::bank::BankRead;
+use crate::signer::{SignOptions, Signer};
+use crate::types::{Address, Coin, NATIVE_DENOM};
+
+pub const CHAIN_ID: &str = "aegis-test";
+pub const GENESIS_TIME: i64 = 1_700_000_000;
+
+/// A deterministic test key: the secret is sha256(seed).
+pub fn test_signer(seed: &str) -> Signer {
+    use sha2::{Digest, Sha256};
+    Signer::from_secret(&Sha256::digest(seed.as_bytes())).expect("valid secret")
+}
+
+/// Genesis funding each address with `amount` of each denom.
+pub fn genesis_with(balances: &[(Address, Vec<Coin>)]) -> AppGenesis {
+    AppGenesis {
+        auth: AuthGenesis { accounts: balances.iter().map(|(a, _)| GenesisAccount { address: a.to_string() }).collect(), ..Default::default() },
+        bank: BankGenesis {
+            balances: balances
+                .iter()
+                .map(|(a, coins)| GenesisBalance {
+                    address: a.to_string(),
+                    coins: coins.iter().map(|c| GenesisCoin { denom: c.denom.clone(), amount: c.amount.to_string() }).collect(),
+                })
+                .collect(),
+        },
+    }
+}
+
+pub struct TestChain {
+    app: Option<App>,
+    dir: tempfile::TempDir,
+    pub height: u64,
+    pub time: i64,
+}
+
+impl TestChain {
+    pub async fn new(genesis: &AppGenesis) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::load(dir.path().join("db"), vec![]).await.expect("open storage");
+        let mut app = App::new(storage);
+        let bytes = serde_json::to_vec(genesis).unwrap();
+        app.init_chain(CHAIN_ID, &bytes, (GENESIS_TIME, 0)).await.expect("genesis");
+        app.storage().latest_snapshot().check_supply_invariant().await.expect("supply invariant at genesis");
+        TestChain { app: Some(app), dir, height: 0, time: GENESIS_TIME }
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("app present")
+    }
+
+    pub fn app_mut(&mut self) -> &mut App {
+        self.app.as_mut().expect("app present")
+    }
+
+    pub fn storage(&self) -> &Storage {
+        self.app().storage()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+
+    /// Execute and commit one block (block time advances 5 s per block),
+    /// then check the invariants.
+    pub async fn block(&mut self, txs: Vec<Vec<u8>>) -> BlockOutput {
+        let out = self.finalize(txs).await;
+        self.app_mut().commit().await.expect("commit");
+        self.check_invariants().await;
+        out
+    }
+
+    /// FinalizeBlock only: the block is staged, not committed.
+    pub async fn finalize(&mut self, txs: Vec<Vec<u8>>) -> BlockOutput {
+        self.height += 1;
+        self.time += 5;
+        let (height, time) = (self.height, self.time);
+        self.app_mut()
+            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs })
+            .await
+            .expect("finalize block")
+    }
+
+    pub async fn check_invariants(&self) {
+        let snap = self.storage().latest_snapshot();
+        snap.check_supply_invariant().await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
+    }
+
+    /// Drop the in-memory app and reopen the store from disk, as a restarted
+    /// node would (anything finalized but not committed is gone).
+    pub async fn restart(&mut self) {
+        let storage = self.app.take().expect("app present").into_storage();
+        storage.release().await;
+        let storage = Storage::load(self.db_path(), vec![]).await.expect("reopen storage");
+        self.height = if storage.latest_version() == u64::MAX { 0 } else { storage.latest_version() };
+        self.app = Some(App::new(storage));
+    }
+
+    pub async fn balance(&self, addr: &Address, denom: &str) -> u128 {
+        self.storage().latest_snapshot().balance(addr, denom).await.unwrap().0
+    }
+
+    pub async fn supply(&self, denom: &str) -> u128 {
+        self.storage().latest_snapshot().supply(denom).await.unwrap().0
+    }
+
+    /// (account number, sequence) of an existing account.
+    pub async fn account(&self, addr: &Address) -> Option<(u64, u64)> {
+        self.storage().latest_snapshot().account(addr).await.unwrap().map(|a| (a.account_number, a.sequence))
+    }
+
+    pub async fn app_hash(&self) -> Vec<u8> {
+        self.app().last_committed().await.unwrap().1
+    }
+
+    /// Sign a MsgSend from `from` with its current account number and sequence.
+    pub async fn send_tx(&self, from: &Signer, to: &Address, amount: u128) -> Vec<u8> {
+        let (number, sequence) = self.account(&from.address).await.expect("sender exists");
+        from.sign(vec![from.msg_send(to, &[Coin::new(NATIVE_DENOM, amount)])], &SignOptions::new(CHAIN_ID, number, sequence)).unwrap()
+    }
+}

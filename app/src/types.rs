@@ -1,0 +1,258 @@
+//! Small named types shared by every module: addresses, amounts, coins.
+
+use std::{collections::BTreeMap, fmt, str::FromStr};
+
+use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmrs::AccountId;
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppResult, SdkError};
+
+/// Bech32 human-readable prefix of account addresses.
+pub const ADDRESS_PREFIX: &str = "aegis";
+/// The native staking and fee denom.
+pub const NATIVE_DENOM: &str = "uaegis";
+
+/// A 20-byte account address, shown as bech32 with prefix `aegis`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Address(pub [u8; 20]);
+
+impl Address {
+    /// Address of a module account: the first 20 bytes of sha256(name), as
+    /// the Cosmos SDK derives `authtypes.NewModuleAddress`.
+    pub fn module(name: &str) -> Self {
+        let digest = Sha256::digest(name.as_bytes());
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&digest[..20]);
+        Address(bytes)
+    }
+
+    /// Address of a secp256k1 public key (compressed SEC1, 33 bytes):
+    /// ripemd160(sha256(key)), as Cosmos derives it.
+    pub fn from_secp256k1(pubkey: &[u8]) -> Self {
+        use ripemd::Ripemd160;
+        let sha = Sha256::digest(pubkey);
+        let rip = Ripemd160::digest(sha);
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&rip);
+        Address(bytes)
+    }
+
+    /// Parse a bech32 string with the `aegis` prefix.
+    pub fn parse(s: &str) -> AppResult<Self> {
+        let invalid = |reason: String| SdkError::InvalidAddress { address: s.to_string(), reason };
+        let id = AccountId::from_str(s).map_err(|e| invalid(e.to_string()))?;
+        if id.prefix() != ADDRESS_PREFIX {
+            return Err(invalid(format!("expected prefix {ADDRESS_PREFIX}, got {}", id.prefix())).into());
+        }
+        let bytes: [u8; 20] = id
+            .to_bytes()
+            .try_into()
+            .map_err(|b: Vec<u8>| invalid(format!("expected 20 bytes, got {}", b.len())))?;
+        Ok(Address(bytes))
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = AccountId::new(ADDRESS_PREFIX, &self.0).expect("20 bytes with a valid prefix");
+        write!(f, "{id}")
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Address({self})")
+    }
+}
+
+/// A token amount. Cosmos amounts are arbitrary-precision strings; Aegis
+/// accepts those that fit in u128 (about 3.4e38) and rejects the rest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Amount(pub u128);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+
+    pub fn to_be_bytes(self) -> [u8; 16] {
+        self.0.to_be_bytes()
+    }
+
+    pub fn from_be_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
+        let arr: [u8; 16] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("stored amount has {} bytes, expected 16", bytes.len()))?;
+        Ok(Amount(u128::from_be_bytes(arr)))
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A validated denom: `[a-zA-Z][a-zA-Z0-9/:._-]{2,127}`, the Cosmos SDK rule.
+pub fn validate_denom(denom: &str) -> AppResult<()> {
+    let bytes = denom.as_bytes();
+    let ok = (3..=128).contains(&bytes.len())
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(SdkError::InvalidCoins(format!("invalid denom {denom:?}")).into())
+    }
+}
+
+/// One coin: a denom and a positive amount.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Coin {
+    pub denom: String,
+    pub amount: Amount,
+}
+
+impl Coin {
+    pub fn new(denom: impl Into<String>, amount: u128) -> Self {
+        Coin { denom: denom.into(), amount: Amount(amount) }
+    }
+
+    /// Parse a protobuf coin, rejecting bad denoms and amounts that are not
+    /// decimal digits or overflow u128. Zero is allowed here; callers that
+    /// need a positive amount check it.
+    pub fn from_proto(c: &ProtoCoin) -> AppResult<Self> {
+        validate_denom(&c.denom)?;
+        let amount = parse_amount(&c.amount, &c.denom)?;
+        Ok(Coin { denom: c.denom.clone(), amount })
+    }
+
+    pub fn to_proto(&self) -> ProtoCoin {
+        ProtoCoin { denom: self.denom.clone(), amount: self.amount.to_string() }
+    }
+}
+
+impl fmt::Display for Coin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.amount, self.denom)
+    }
+}
+
+fn parse_amount(s: &str, denom: &str) -> AppResult<Amount> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SdkError::InvalidCoins(format!("invalid amount {s:?} for {denom}: must be a non-negative integer")).into());
+    }
+    s.parse::<u128>()
+        .map(Amount)
+        .map_err(|_| SdkError::InvalidCoins(format!("amount {s}{denom} overflows the maximum {}", u128::MAX)).into())
+}
+
+/// A set of coins: sorted by denom, no duplicates, every amount positive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coins(Vec<Coin>);
+
+impl Coins {
+    /// Validate as the Cosmos SDK validates `sdk.Coins`: sorted, unique,
+    /// positive. Empty is valid (callers that need non-empty check).
+    pub fn from_proto(coins: &[ProtoCoin]) -> AppResult<Self> {
+        let mut out: Vec<Coin> = Vec::with_capacity(coins.len());
+        for c in coins {
+            let coin = Coin::from_proto(c)?;
+            if coin.amount == Amount::ZERO {
+                return Err(SdkError::InvalidCoins(format!("amount of {} must be positive, got 0", coin.denom)).into());
+            }
+            if let Some(prev) = out.last() {
+                if prev.denom >= coin.denom {
+                    return Err(SdkError::InvalidCoins(format!(
+                        "coins must be sorted by denom without duplicates: {} then {}",
+                        prev.denom, coin.denom
+                    ))
+                    .into());
+                }
+            }
+            out.push(coin);
+        }
+        Ok(Coins(out))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Coin> {
+        self.0.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn amount_of(&self, denom: &str) -> Amount {
+        self.0.iter().find(|c| c.denom == denom).map(|c| c.amount).unwrap_or_default()
+    }
+
+    pub fn to_proto(&self) -> Vec<ProtoCoin> {
+        self.0.iter().map(Coin::to_proto).collect()
+    }
+
+    pub fn from_map(map: BTreeMap<String, Amount>) -> Self {
+        Coins(map.into_iter().filter(|(_, a)| *a != Amount::ZERO).map(|(denom, amount)| Coin { denom, amount }).collect())
+    }
+}
+
+impl fmt::Display for Coins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|c| c.to_string()).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_address_matches_cosmos_derivation() {
+        // The Cosmos Hub's fee collector module account, derived the same way.
+        let a = Address::module("fee_collector");
+        let on_hub = AccountId::new("cosmos", &a.0).unwrap().to_string();
+        assert_eq!(on_hub, "cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta");
+    }
+
+    #[test]
+    fn coins_reject_unsorted_duplicate_zero_and_overflow() {
+        let c = |d: &str, a: &str| ProtoCoin { denom: d.into(), amount: a.into() };
+        assert!(Coins::from_proto(&[c("uaegis", "1"), c("uatom", "2")]).is_ok());
+        let e = Coins::from_proto(&[c("uatom", "1"), c("uaegis", "2")]).unwrap_err();
+        assert_eq!((e.codespace, e.code), ("sdk", 10));
+        assert!(Coins::from_proto(&[c("uaegis", "1"), c("uaegis", "2")]).is_err());
+        let e = Coins::from_proto(&[c("uaegis", "0")]).unwrap_err();
+        assert_eq!(e.message, "invalid coins: amount of uaegis must be positive, got 0");
+        let e = Coins::from_proto(&[c("uaegis", "-5")]).unwrap_err();
+        assert_eq!(e.message, "invalid coins: invalid amount \"-5\" for uaegis: must be a non-negative integer");
+        let e = Coins::from_proto(&[c("uaegis", "340282366920938463463374607431768211456")]).unwrap_err();
+        assert!(e.message.contains("overflows"), "{}", e.message);
+        assert!(Coins::from_proto(&[c("u", "1")]).is_err());
+    }
+
+    #[test]
+    fn address_round_trips_and_rejects_other_prefixes() {
+        let a = Address([7u8; 20]);
+        let s = a.to_string();
+        assert!(s.starts_with("aegis1"));
+        assert_eq!(Address::parse(&s).unwrap(), a);
+        let cosmos = AccountId::new("cosmos", &[7u8; 20]).unwrap().to_string();
+        let e = Address::parse(&cosmos).unwrap_err();
+        assert_eq!((e.codespace, e.code), ("sdk", 7));
+        assert!(Address::parse("aegis1notbech32").is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! The command-line client: signs with the local keyring and talks to a
+//! node over gRPC, exactly as any Cosmos client would.
+
+use aegis_app::auth::params::MinGasPrice;
+use aegis_app::signer::{SignOptions, Signer};
+use aegis_app::types::{Address, Coin, Coins};
+use anyhow::{anyhow, bail, Context, Result};
+use cosmos_sdk_proto::cosmos::auth::v1beta1::{query_client::QueryClient as AuthClient, BaseAccount, QueryAccountRequest};
+use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_client::QueryClient as BankClient, QueryAllBalancesRequest, QueryBalanceRequest};
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
+use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::{service_client::ServiceClient as TmClient, GetNodeInfoRequest};
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{service_client::ServiceClient as TxClient, BroadcastMode, BroadcastTxRequest, GetTxRequest, SimulateRequest};
+use prost::Message;
+use tonic::transport::Channel;
+
+pub struct GrpcClient {
+    channel: Channel,
+}
+
+impl GrpcClient {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let channel = Channel::from_shared(url.to_string())?.connect().await.with_context(|| format!("connecting to gRPC at {url}"))?;
+        Ok(GrpcClient { channel })
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    pub async fn chain_id(&self) -> Result<String> {
+        let info = TmClient::new(self.channel.clone()).get_node_info(GetNodeInfoRequest {}).await?.into_inner();
+        Ok(info.default_node_info.ok_or_else(|| anyhow!("node info missing"))?.network)
+    }
+
+    pub async fn account(&self, addr: &Address) -> Result<Option<BaseAccount>> {
+        match AuthClient::new(self.channel.clone()).account(QueryAccountRequest { address: addr.to_string() }).await {
+            Ok(r) => {
+                let any = r.into_inner().account.ok_or_else(|| anyhow!("empty account response"))?;
+                Ok(Some(BaseAccount::decode(any.value.as_slice())?))
+            }
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+            Err(s) => Err(s.into()),
+        }
+    }
+
+    pub async fn balance(&self, addr: &Address, denom: &str) -> Result<u128> {
+        let r = BankClient::new(self.channel.clone())
+            .balance(QueryBalanceRequest { address: addr.to_string(), denom: denom.into() })
+            .await?
+            .into_inner();
+        Ok(r.balance.map(|c| c.amount.parse()).transpose()?.unwrap_or(0))
+    }
+
+    pub async fn all_balances(&self, addr: &Address) -> Result<Vec<Coin>> {
+        let r = BankClient::new(self.channel.clone())
+            .all_balances(QueryAllBalancesRequest { address: addr.to_string(), pagination: None, resolve_denom: false })
+            .await?
+            .into_inner();
+        Ok(Coins::from_proto(&r.balances).map_err(|e| anyhow!("{e}"))?.iter().cloned().collect())
+    }
+
+    pub async fn simulate(&self, tx_bytes: Vec<u8>) -> Result<u64> {
+        #[allow(deprecated)]
+        let r = TxClient::new(self.channel.clone()).simulate(SimulateRequest { tx: None, tx_bytes }).await?.into_inner();
+        Ok(r.gas_info.ok_or_else(|| anyhow!("no gas info"))?.gas_used)
+    }
+
+    /// Broadcast in sync mode: returns once CheckTx has answered.
+    pub async fn broadcast(&self, tx_bytes: Vec<u8>) -> Result<TxResponse> {
+        let r = TxClient::new(self.channel.clone())
+            .broadcast_tx(BroadcastTxRequest { tx_bytes, mode: BroadcastMode::Sync as i32 })
+            .await?
+            .into_inner();
+        r.tx_response.ok_or_else(|| anyhow!("empty broadcast response"))
+    }
+
+    /// Poll until the tx is in a block, up to `timeout`.
+    pub async fn wait_for_tx(&self, hash: &str, timeout: std::time::Duration) -> Result<TxResponse> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match TxClient::new(self.channel.clone()).get_tx(GetTxRequest { hash: hash.into() }).await {
+                Ok(r) => return r.into_inner().tx_response.ok_or_else(|| anyhow!("empty tx response")),
+                Err(s) if s.code() == tonic::Code::NotFound && tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await
+                }
+                Err(s) => bail!("tx {hash}: {s}"),
+            }
+        }
+    }
+
+    /// Sign `msgs` as `signer` with the account's current number and
+    /// sequence; the gas limit is 1.3 times the simulated gas unless `gas` is
+    /// given, and the fee is `gas_limit * gas_price` rounded up.
+    pub async fn sign(&self, signer: &Signer, msgs: Vec<cosmrs::Any>, gas: Option<u64>, gas_price: &MinGasPrice, memo: &str) -> Result<Vec<u8>> {
+        let chain_id = self.chain_id().await?;
+        let acc = self.account(&signer.address).await?.ok_or_else(|| anyhow!("account {} does not exist on chain (fund it first)", signer.address))?;
+        let mut opts = SignOptions::new(&chain_id, acc.account_number, acc.sequence);
+        opts.memo = memo.to_string();
+        let gas_limit = match gas {
+            Some(g) => g,
+            None => {
+                opts.fee = 0;
+                let used = self.simulate(signer.sign(msgs.clone(), &opts)?).await?;
+                used * 13 / 10
+            }
+        };
+        opts.gas_limit = gas_limit;
+        opts.fee = gas_price.required_fee(gas_limit);
+        signer.sign(msgs, &opts)
+    }
+}

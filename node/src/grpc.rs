@@ -1,0 +1,296 @@
+//! The gRPC server of `aegisd start`: the app's query services (bank,
+//! auth), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
+//! (which need this node's CometBFT RPC), and server reflection so that
+//! grpcurl works with no proto files.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use aegis_app::auth::query::AuthQuery;
+use aegis_app::bank::query::BankQuery;
+use aegis_app::query::{abci_query, simulate_response, to_status};
+use cnidarium::Storage;
+use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer as AuthServer;
+use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::QueryServer as BankServer;
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
+use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1 as tmsvc;
+use cosmos_sdk_proto::cosmos::tx::v1beta1 as txsvc;
+use prost::Message;
+use tendermint_rpc::{Client, HttpClient};
+use tonic::{Request, Response, Status};
+
+/// Serve gRPC on `addr` until the future is dropped.
+pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow::Result<()> {
+    let rpc = HttpClient::new(rpc_url)?;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(aegis_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(aegis_proto::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    tonic::transport::Server::builder()
+        .add_service(BankServer::new(BankQuery::new(storage.clone())))
+        .add_service(AuthServer::new(AuthQuery::new(storage.clone())))
+        .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
+        .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .serve(addr)
+        .await?;
+    Ok(())
+}
+
+fn rpc_err(e: tendermint_rpc::Error) -> Status {
+    Status::unavailable(format!("CometBFT RPC: {e}"))
+}
+
+pub struct TxService {
+    storage: Storage,
+    rpc: HttpClient,
+}
+
+/// The Cosmos `Tx` (decoded body, auth info, signatures) of `TxRaw` bytes.
+fn tx_of_raw(bytes: &[u8]) -> Option<txsvc::Tx> {
+    let raw = txsvc::TxRaw::decode(bytes).ok()?;
+    Some(txsvc::Tx {
+        body: Some(txsvc::TxBody::decode(raw.body_bytes.as_slice()).ok()?),
+        auth_info: Some(txsvc::AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok()?),
+        signatures: raw.signatures,
+    })
+}
+
+#[tonic::async_trait]
+impl txsvc::service_server::Service for TxService {
+    async fn simulate(&self, req: Request<txsvc::SimulateRequest>) -> Result<Response<txsvc::SimulateResponse>, Status> {
+        #[allow(deprecated)]
+        let r = req.into_inner();
+        #[allow(deprecated)]
+        let bytes = if !r.tx_bytes.is_empty() {
+            r.tx_bytes
+        } else if let Some(tx) = r.tx {
+            // Deprecated form: re-encode the decoded Tx as TxRaw.
+            txsvc::TxRaw {
+                body_bytes: tx.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
+                auth_info_bytes: tx.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
+                signatures: tx.signatures,
+            }
+            .encode_to_vec()
+        } else {
+            vec![]
+        };
+        simulate_response(&self.storage, &bytes).await.map(Response::new).map_err(to_status)
+    }
+
+    async fn get_tx(&self, req: Request<txsvc::GetTxRequest>) -> Result<Response<txsvc::GetTxResponse>, Status> {
+        let hash = tendermint::Hash::from_str(&req.get_ref().hash)
+            .map_err(|e| Status::invalid_argument(format!("invalid tx hash {:?}: {e}", req.get_ref().hash)))?;
+        let found = self.rpc.tx(hash, false).await.map_err(|e| {
+            if e.to_string().contains("not found") {
+                Status::not_found(format!("tx not found: {}", req.get_ref().hash))
+            } else {
+                rpc_err(e)
+            }
+        })?;
+        let block = self.rpc.block(found.height).await.map_err(rpc_err)?;
+        let tx = tx_of_raw(&found.tx);
+        let r = found.tx_result;
+        let tx_response = TxResponse {
+            height: found.height.value() as i64,
+            txhash: found.hash.to_string(),
+            codespace: r.codespace,
+            code: r.code.value(),
+            data: hex::encode_upper(&r.data),
+            raw_log: r.log,
+            logs: vec![],
+            info: r.info,
+            gas_wanted: r.gas_wanted,
+            gas_used: r.gas_used,
+            tx: tx.as_ref().map(|t| tendermint_proto::google::protobuf::Any { type_url: "/cosmos.tx.v1beta1.Tx".into(), value: t.encode_to_vec() }),
+            timestamp: block.block.header.time.to_rfc3339(),
+            events: r.events.into_iter().map(Into::into).collect(),
+        };
+        Ok(Response::new(txsvc::GetTxResponse { tx, tx_response: Some(tx_response) }))
+    }
+
+    async fn broadcast_tx(&self, req: Request<txsvc::BroadcastTxRequest>) -> Result<Response<txsvc::BroadcastTxResponse>, Status> {
+        let r = req.into_inner();
+        if r.tx_bytes.is_empty() {
+            return Err(Status::invalid_argument("empty tx_bytes"));
+        }
+        let mode = txsvc::BroadcastMode::try_from(r.mode).unwrap_or(txsvc::BroadcastMode::Unspecified);
+        let resp = match mode {
+            txsvc::BroadcastMode::Sync => self.rpc.broadcast_tx_sync(r.tx_bytes).await.map_err(rpc_err)?,
+            txsvc::BroadcastMode::Async => self.rpc.broadcast_tx_async(r.tx_bytes).await.map_err(rpc_err)?,
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "unsupported broadcast mode {}: use BROADCAST_MODE_SYNC or BROADCAST_MODE_ASYNC",
+                    other.as_str_name()
+                )))
+            }
+        };
+        Ok(Response::new(txsvc::BroadcastTxResponse {
+            tx_response: Some(TxResponse {
+                txhash: resp.hash.to_string(),
+                codespace: resp.codespace,
+                code: resp.code.value(),
+                data: hex::encode_upper(&resp.data),
+                raw_log: resp.log,
+                ..Default::default()
+            }),
+        }))
+    }
+
+    async fn get_txs_event(&self, _req: Request<txsvc::GetTxsEventRequest>) -> Result<Response<txsvc::GetTxsEventResponse>, Status> {
+        Err(Status::unimplemented("search txs through CometBFT RPC /tx_search"))
+    }
+
+    async fn get_block_with_txs(&self, _req: Request<txsvc::GetBlockWithTxsRequest>) -> Result<Response<txsvc::GetBlockWithTxsResponse>, Status> {
+        Err(Status::unimplemented("use cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight"))
+    }
+
+    async fn tx_decode(&self, req: Request<txsvc::TxDecodeRequest>) -> Result<Response<txsvc::TxDecodeResponse>, Status> {
+        let tx = tx_of_raw(&req.get_ref().tx_bytes).ok_or_else(|| Status::invalid_argument("tx_bytes are not a TxRaw"))?;
+        Ok(Response::new(txsvc::TxDecodeResponse { tx: Some(tx) }))
+    }
+
+    async fn tx_encode(&self, req: Request<txsvc::TxEncodeRequest>) -> Result<Response<txsvc::TxEncodeResponse>, Status> {
+        let tx = req.into_inner().tx.ok_or_else(|| Status::invalid_argument("missing tx"))?;
+        let raw = txsvc::TxRaw {
+            body_bytes: tx.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
+            auth_info_bytes: tx.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
+            signatures: tx.signatures,
+        };
+        Ok(Response::new(txsvc::TxEncodeResponse { tx_bytes: raw.encode_to_vec() }))
+    }
+
+    async fn tx_encode_amino(&self, _req: Request<txsvc::TxEncodeAminoRequest>) -> Result<Response<txsvc::TxEncodeAminoResponse>, Status> {
+        Err(Status::unimplemented("amino JSON is not supported; use SIGN_MODE_DIRECT"))
+    }
+
+    async fn tx_decode_amino(&self, _req: Request<txsvc::TxDecodeAminoRequest>) -> Result<Response<txsvc::TxDecodeAminoResponse>, Status> {
+        Err(Status::unimplemented("amino JSON is not supported; use SIGN_MODE_DIRECT"))
+    }
+}
+
+pub struct TendermintService {
+    storage: Storage,
+    rpc: HttpClient,
+}
+
+fn block_response(r: tendermint_rpc::endpoint::block::Response) -> (Option<tendermint_proto::types::BlockId>, Option<tendermint_proto::types::Block>) {
+    (Some(r.block_id.into()), Some(r.block.into()))
+}
+
+fn validators_of(vals: Vec<tendermint::validator::Info>) -> Vec<tmsvc::Validator> {
+    vals.into_iter()
+        .map(|v| {
+            let key = v.pub_key.to_bytes();
+            tmsvc::Validator {
+                address: cosmrs::AccountId::new("aegisvalcons", v.address.as_bytes()).map(|a| a.to_string()).unwrap_or_default(),
+                pub_key: Some(tendermint_proto::google::protobuf::Any {
+                    type_url: "/cosmos.crypto.ed25519.PubKey".into(),
+                    value: cosmos_sdk_proto::cosmos::crypto::ed25519::PubKey { key }.encode_to_vec(),
+                }),
+                voting_power: v.power.value() as i64,
+                proposer_priority: v.proposer_priority.value(),
+            }
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl tmsvc::service_server::Service for TendermintService {
+    async fn get_node_info(&self, _req: Request<tmsvc::GetNodeInfoRequest>) -> Result<Response<tmsvc::GetNodeInfoResponse>, Status> {
+        let s = self.rpc.status().await.map_err(rpc_err)?;
+        let n = s.node_info;
+        let info = tendermint_proto::p2p::DefaultNodeInfo {
+            protocol_version: Some(tendermint_proto::p2p::ProtocolVersion {
+                p2p: n.protocol_version.p2p,
+                block: n.protocol_version.block,
+                app: n.protocol_version.app,
+            }),
+            default_node_id: n.id.to_string(),
+            listen_addr: n.listen_addr.to_string(),
+            network: n.network.to_string(),
+            version: n.version.to_string(),
+            channels: n.channels.to_string().into_bytes(),
+            moniker: n.moniker.to_string(),
+            other: Some(tendermint_proto::p2p::DefaultNodeInfoOther { tx_index: format!("{:?}", n.other.tx_index).to_lowercase(), rpc_address: n.other.rpc_address.to_string() }),
+        };
+        Ok(Response::new(tmsvc::GetNodeInfoResponse {
+            default_node_info: Some(info),
+            application_version: Some(tmsvc::VersionInfo {
+                name: "aegis".into(),
+                app_name: "aegisd".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                ..Default::default()
+            }),
+        }))
+    }
+
+    async fn get_syncing(&self, _req: Request<tmsvc::GetSyncingRequest>) -> Result<Response<tmsvc::GetSyncingResponse>, Status> {
+        let s = self.rpc.status().await.map_err(rpc_err)?;
+        Ok(Response::new(tmsvc::GetSyncingResponse { syncing: s.sync_info.catching_up }))
+    }
+
+    async fn get_latest_block(&self, _req: Request<tmsvc::GetLatestBlockRequest>) -> Result<Response<tmsvc::GetLatestBlockResponse>, Status> {
+        let (block_id, block) = block_response(self.rpc.latest_block().await.map_err(rpc_err)?);
+        Ok(Response::new(tmsvc::GetLatestBlockResponse { block_id, block, sdk_block: None }))
+    }
+
+    async fn get_block_by_height(&self, req: Request<tmsvc::GetBlockByHeightRequest>) -> Result<Response<tmsvc::GetBlockByHeightResponse>, Status> {
+        let h = u32::try_from(req.get_ref().height).map_err(|_| Status::invalid_argument("height must be positive"))?;
+        let (block_id, block) = block_response(self.rpc.block(h).await.map_err(rpc_err)?);
+        Ok(Response::new(tmsvc::GetBlockByHeightResponse { block_id, block, sdk_block: None }))
+    }
+
+    async fn get_latest_validator_set(
+        &self,
+        _req: Request<tmsvc::GetLatestValidatorSetRequest>,
+    ) -> Result<Response<tmsvc::GetLatestValidatorSetResponse>, Status> {
+        let height = self.rpc.status().await.map_err(rpc_err)?.sync_info.latest_block_height;
+        let v = self.rpc.validators(height, tendermint_rpc::Paging::All).await.map_err(rpc_err)?;
+        Ok(Response::new(tmsvc::GetLatestValidatorSetResponse {
+            block_height: v.block_height.value() as i64,
+            validators: validators_of(v.validators),
+            pagination: None,
+        }))
+    }
+
+    async fn get_validator_set_by_height(
+        &self,
+        req: Request<tmsvc::GetValidatorSetByHeightRequest>,
+    ) -> Result<Response<tmsvc::GetValidatorSetByHeightResponse>, Status> {
+        let h = u32::try_from(req.get_ref().height).map_err(|_| Status::invalid_argument("height must be positive"))?;
+        let v = self.rpc.validators(h, tendermint_rpc::Paging::All).await.map_err(rpc_err)?;
+        Ok(Response::new(tmsvc::GetValidatorSetByHeightResponse {
+            block_height: v.block_height.value() as i64,
+            validators: validators_of(v.validators),
+            pagination: None,
+        }))
+    }
+
+    async fn abci_query(&self, req: Request<tmsvc::AbciQueryRequest>) -> Result<Response<tmsvc::AbciQueryResponse>, Status> {
+        let r = req.into_inner();
+        let q = tendermint::abci::request::Query {
+            data: r.data.into(),
+            path: r.path,
+            height: u32::try_from(r.height).map_err(|_| Status::invalid_argument("negative height"))?.into(),
+            prove: r.prove,
+        };
+        let resp = abci_query(&self.storage, q).await;
+        Ok(Response::new(tmsvc::AbciQueryResponse {
+            code: resp.code.value(),
+            log: resp.log,
+            info: resp.info,
+            index: resp.index,
+            key: resp.key.to_vec(),
+            value: resp.value.to_vec(),
+            proof_ops: resp.proof.map(|p| tmsvc::ProofOps {
+                ops: p.ops.into_iter().map(|o| tmsvc::ProofOp { r#type: o.field_type, key: o.key, data: o.data }).collect(),
+            }),
+            height: resp.height.value() as i64,
+            codespace: resp.codespace,
+        }))
+    }
+}

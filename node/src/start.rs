@@ -1,0 +1,46 @@
+//! `aegisd start`: the ABCI server CometBFT connects to and the gRPC server
+//! clients use, over one RocksDB-backed store.
+
+use std::path::Path;
+
+use aegis_app::auth::params::MinGasPrice;
+use aegis_app::App;
+use anyhow::{anyhow, Context, Result};
+use cnidarium::Storage;
+use tracing::info;
+
+use crate::config::AppConfig;
+
+pub async fn start(home: &Path) -> Result<()> {
+    let cfg = AppConfig::load(home)?;
+    let min_gas_price = MinGasPrice::parse(&cfg.minimum_gas_prices).map_err(|e| anyhow!("config minimum_gas_prices: {e}"))?;
+    let db = cfg.db_path(home);
+    std::fs::create_dir_all(&db)?;
+    let storage = Storage::load(db.clone(), vec![]).await.with_context(|| format!("opening state at {}", db.display()))?;
+    let app = App::new(storage.clone());
+    let (height, hash) = app.last_committed().await?;
+    info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), "state loaded");
+
+    let (consensus, mempool, info_svc, snapshot) = aegis_app::abci::services(app, min_gas_price);
+    let abci = tower_abci::v038::Server::builder()
+        .consensus(consensus)
+        .mempool(mempool)
+        .info(info_svc)
+        .snapshot(snapshot)
+        .finish()
+        .ok_or_else(|| anyhow!("incomplete ABCI server"))?;
+    let abci_addr = cfg.abci_listen.clone();
+    let grpc_addr = cfg.grpc_listen.parse().with_context(|| format!("grpc_listen {:?}", cfg.grpc_listen))?;
+    info!(abci = %abci_addr, grpc = %grpc_addr, cometbft_rpc = %cfg.cometbft_rpc, "aegisd listening");
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = abci.listen_tcp(abci_addr) => r.map_err(|e| anyhow!("ABCI server: {e}"))?,
+        r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc) => r.context("gRPC server")?,
+        _ = tokio::signal::ctrl_c() => info!("interrupted; stopping"),
+        _ = term.recv() => info!("terminated; stopping"),
+    }
+    // Every commit is already durable (RocksDB's WAL); nothing to flush.
+    drop(storage);
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! `aegisd init` and `aegisd testnet generate`: CometBFT homes (config.toml,
+//! genesis.json, ed25519 validator and node keys) plus Aegis's app.toml,
+//! for one node or a local network on loopback.
+
+use std::path::{Path, PathBuf};
+
+use aegis_app::auth::genesis::{AuthGenesis, GenesisAccount};
+use aegis_app::bank::genesis::{BankGenesis, GenesisBalance, GenesisCoin};
+use aegis_app::signer::Signer;
+use aegis_app::AppGenesis;
+use anyhow::{Context, Result};
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use rand::RngCore;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::config::AppConfig;
+use crate::keys::Keyring;
+
+/// uaegis given to the faucet account of a generated network.
+pub const FAUCET_BALANCE: u128 = 1_000_000_000_000_000;
+/// uaegis given to each validator's own account.
+pub const VALIDATOR_BALANCE: u128 = 1_000_000_000_000;
+/// CometBFT voting power of each generated validator.
+pub const VALIDATOR_POWER: u64 = 10;
+
+/// One generated node: its ports and keys.
+pub struct NodeSpec {
+    pub moniker: String,
+    pub home: PathBuf,
+    pub p2p_port: u16,
+    pub rpc_port: u16,
+    pub abci_port: u16,
+    pub grpc_port: u16,
+    node_key: ed25519_consensus::SigningKey,
+    validator_key: ed25519_consensus::SigningKey,
+}
+
+impl NodeSpec {
+    /// Ports of node `i` from a base port: p2p base+56+10i, RPC +57, ABCI +58, gRPC +59.
+    pub fn new(i: usize, home: PathBuf, base_port: u16) -> Result<Self> {
+        let off = base_port.checked_add(56 + 10 * i as u16).context("port out of range; lower --base-port")?;
+        off.checked_add(3).context("port out of range; lower --base-port")?;
+        Ok(NodeSpec {
+            moniker: format!("val{i}"),
+            home,
+            p2p_port: off,
+            rpc_port: off + 1,
+            abci_port: off + 2,
+            grpc_port: off + 3,
+            node_key: random_ed25519(),
+            validator_key: random_ed25519(),
+        })
+    }
+
+    pub fn node_id(&self) -> String {
+        hex::encode(&Sha256::digest(self.node_key.verification_key().as_bytes())[..20])
+    }
+
+    fn validator_address(&self) -> String {
+        hex::encode_upper(&Sha256::digest(self.validator_key.verification_key().as_bytes())[..20])
+    }
+
+    fn app_config(&self) -> AppConfig {
+        AppConfig {
+            abci_listen: format!("127.0.0.1:{}", self.abci_port),
+            grpc_listen: format!("127.0.0.1:{}", self.grpc_port),
+            cometbft_rpc: format!("http://127.0.0.1:{}", self.rpc_port),
+            ..AppConfig::default()
+        }
+    }
+}
+
+fn random_ed25519() -> ed25519_consensus::SigningKey {
+    let mut seed = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut seed);
+    ed25519_consensus::SigningKey::from(seed)
+}
+
+fn random_mnemonic() -> String {
+    let mut entropy = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut entropy);
+    Signer::generate_mnemonic(entropy)
+}
+
+/// CometBFT's JSON for an ed25519 private key: base64 of seed || public key.
+fn priv_key_json(k: &ed25519_consensus::SigningKey) -> serde_json::Value {
+    let mut bytes = k.to_bytes().to_vec();
+    bytes.extend_from_slice(k.verification_key().as_bytes());
+    json!({"type": "tendermint/PrivKeyEd25519", "value": B64.encode(bytes)})
+}
+
+fn pub_key_json(k: &ed25519_consensus::SigningKey) -> serde_json::Value {
+    json!({"type": "tendermint/PubKeyEd25519", "value": B64.encode(k.verification_key().as_bytes())})
+}
+
+fn write_file(path: &Path, contents: &str, private: bool) -> Result<()> {
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+fn config_toml(node: &NodeSpec, peers: &str) -> String {
+    // Only what differs from CometBFT's defaults; it fills in the rest.
+    format!(
+        r#"# CometBFT configuration written by `aegisd`. Keys not listed take CometBFT's defaults.
+proxy_app = "tcp://127.0.0.1:{abci}"
+moniker = "{moniker}"
+
+[rpc]
+laddr = "tcp://127.0.0.1:{rpc}"
+
+[p2p]
+laddr = "tcp://127.0.0.1:{p2p}"
+persistent_peers = "{peers}"
+addr_book_strict = false
+allow_duplicate_ip = true
+
+[mempool]
+size = 50000
+
+[consensus]
+timeout_propose = "2s"
+timeout_commit = "500ms"
+
+[tx_index]
+indexer = "kv"
+
+[instrumentation]
+prometheus = false
+"#,
+        abci = node.abci_port,
+        moniker = node.moniker,
+        rpc = node.rpc_port,
+        p2p = node.p2p_port,
+    )
+}
+
+#[derive(Serialize)]
+struct Endpoints {
+    chains: Vec<ChainEndpoints>,
+}
+
+#[derive(Serialize)]
+struct ChainEndpoints {
+    chain_id: String,
+    role: String,
+    nodes: Vec<NodeEndpoints>,
+    accounts: Vec<AccountEntry>,
+}
+
+#[derive(Serialize)]
+struct NodeEndpoints {
+    moniker: String,
+    rpc: String,
+    grpc: String,
+    abci: String,
+    home: String,
+}
+
+#[derive(Serialize)]
+struct AccountEntry {
+    name: String,
+    address: String,
+    mnemonic: String,
+}
+
+fn genesis_time_now() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
+    tendermint::Time::from_unix_timestamp(now.as_secs() as i64, 0).expect("valid time").to_rfc3339()
+}
+
+/// Write homes for `nodes` sharing one genesis, with the faucet and each
+/// validator's account funded; returns the named accounts created.
+fn write_network(chain_id: &str, nodes: &[NodeSpec]) -> Result<Vec<(String, Signer, String)>> {
+    let mut accounts = vec![];
+    let faucet_mnemonic = random_mnemonic();
+    accounts.push(("faucet".to_string(), Signer::from_mnemonic(&faucet_mnemonic)?, faucet_mnemonic));
+    for n in nodes {
+        let m = random_mnemonic();
+        accounts.push((n.moniker.clone(), Signer::from_mnemonic(&m)?, m));
+    }
+    let app_state = AppGenesis {
+        auth: AuthGenesis { accounts: accounts.iter().map(|(_, s, _)| GenesisAccount { address: s.address.to_string() }).collect(), ..Default::default() },
+        bank: BankGenesis {
+            balances: accounts
+                .iter()
+                .enumerate()
+                .map(|(i, (_, s, _))| GenesisBalance {
+                    address: s.address.to_string(),
+                    coins: vec![GenesisCoin {
+                        denom: aegis_app::types::NATIVE_DENOM.into(),
+                        amount: if i == 0 { FAUCET_BALANCE } else { VALIDATOR_BALANCE }.to_string(),
+                    }],
+                })
+                .collect(),
+        },
+    };
+    let genesis = json!({
+        "genesis_time": genesis_time_now(),
+        "chain_id": chain_id,
+        "initial_height": "1",
+        "validators": nodes.iter().map(|n| json!({
+            "address": n.validator_address(),
+            "pub_key": pub_key_json(&n.validator_key),
+            "power": VALIDATOR_POWER.to_string(),
+            "name": n.moniker,
+        })).collect::<Vec<_>>(),
+        "app_hash": "",
+        "app_state": app_state,
+    });
+    let genesis = serde_json::to_string_pretty(&genesis)?;
+
+    for (i, n) in nodes.iter().enumerate() {
+        let peers: Vec<String> =
+            nodes.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| format!("{}@127.0.0.1:{}", p.node_id(), p.p2p_port)).collect();
+        let cfg = n.home.join("config");
+        write_file(&cfg.join("config.toml"), &config_toml(n, &peers.join(",")), false)?;
+        write_file(&cfg.join("genesis.json"), &genesis, false)?;
+        let pv = json!({
+            "address": n.validator_address(),
+            "pub_key": pub_key_json(&n.validator_key),
+            "priv_key": priv_key_json(&n.validator_key),
+        });
+        write_file(&cfg.join("priv_validator_key.json"), &serde_json::to_string_pretty(&pv)?, true)?;
+        write_file(&cfg.join("node_key.json"), &serde_json::to_string_pretty(&json!({"priv_key": priv_key_json(&n.node_key)}))?, true)?;
+        write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
+        n.app_config().save(&n.home)?;
+        // Each node's keyring holds its own validator account; node 0's also the faucet.
+        let keyring = Keyring::open(&n.home);
+        keyring.store(&n.moniker, &accounts[i + 1].2)?;
+        if i == 0 {
+            keyring.store("faucet", &accounts[0].2)?;
+        }
+    }
+    Ok(accounts.into_iter().map(|(name, s, m)| (name, s, m)).collect())
+}
+
+/// `aegisd testnet generate`.
+pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16) -> Result<()> {
+    anyhow::ensure!(validators >= 1, "--validators must be at least 1");
+    anyhow::ensure!(!output.join("node0").exists(), "{} already holds a network; remove it first", output.display());
+    std::fs::create_dir_all(output)?;
+    let output = output.canonicalize()?;
+    let nodes = (0..validators).map(|i| NodeSpec::new(i, output.join(format!("node{i}")), base_port)).collect::<Result<Vec<_>>>()?;
+    let accounts = write_network(chain_id, &nodes)?;
+    let endpoints = Endpoints {
+        chains: vec![ChainEndpoints {
+            chain_id: chain_id.to_string(),
+            role: "provider".into(),
+            nodes: nodes
+                .iter()
+                .map(|n| NodeEndpoints {
+                    moniker: n.moniker.clone(),
+                    rpc: format!("http://127.0.0.1:{}", n.rpc_port),
+                    grpc: format!("http://127.0.0.1:{}", n.grpc_port),
+                    abci: format!("tcp://127.0.0.1:{}", n.abci_port),
+                    home: n.home.display().to_string(),
+                })
+                .collect(),
+            accounts: accounts.into_iter().map(|(name, s, mnemonic)| AccountEntry { name, address: s.address.to_string(), mnemonic }).collect(),
+        }],
+    };
+    write_file(&output.join("endpoints.json"), &serde_json::to_string_pretty(&endpoints)?, true)?;
+    println!("wrote {validators} node homes and endpoints.json to {}", output.display());
+    Ok(())
+}
+
+/// `aegisd init`: a single-validator home at `home`, ports from `base_port`.
+pub fn init(home: &Path, chain_id: &str, base_port: u16) -> Result<()> {
+    anyhow::ensure!(!home.join("config").join("genesis.json").exists(), "{} is already initialised", home.display());
+    std::fs::create_dir_all(home)?;
+    let home = home.canonicalize()?;
+    let mut node = NodeSpec::new(0, home.clone(), base_port)?;
+    node.moniker = "node".into();
+    let accounts = write_network(chain_id, std::slice::from_ref(&node))?;
+    println!("initialised {} for chain {chain_id}", home.display());
+    for (name, s, _) in accounts {
+        println!("account {name}: {} (key in {}/keyring)", s.address, home.display());
+    }
+    Ok(())
+}
