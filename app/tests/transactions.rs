@@ -283,10 +283,19 @@ async fn simulation_reports_gas_without_changing_state() {
     let mut raw = TxRaw::decode(a.sign(vec![a.msg_send(&bob().address, &[Coin::new(NATIVE_DENOM, 9)])], &opts).unwrap().as_slice()).unwrap();
     raw.signatures = vec![vec![]]; // cosmjs simulates with an empty signature
     let resp = aegis_app::query::simulate_response(chain.storage(), &raw.encode_to_vec()).await.unwrap();
-    let gas = resp.gas_info.unwrap().gas_used;
-    assert!(gas > 10_000 && gas < 100_000, "gas {gas}");
+    let simulated = resp.gas_info.unwrap().gas_used;
     assert_eq!(chain.account(&a.address).await, Some((0, 0)));
     assert_eq!(chain.balance(&bob().address, NATIVE_DENOM).await, FUNDS);
+    assert_eq!(chain.balance(&a.address, NATIVE_DENOM).await, FUNDS);
+
+    // The signed tx with a real fee uses what was simulated, give or take
+    // the bytes its fee and gas limit add (under 1%).
+    let mut chain = chain;
+    let signed = a.sign(vec![a.msg_send(&bob().address, &[Coin::new(NATIVE_DENOM, 9)])], &SignOptions::new(CHAIN_ID, 0, 0)).unwrap();
+    let out = chain.block(vec![signed]).await;
+    let actual = out.tx_results[0].gas_used;
+    assert!(out.tx_results[0].result.is_ok());
+    assert!(actual.abs_diff(simulated) <= simulated / 100, "simulated {simulated}, actual {actual}");
 }
 
 #[tokio::test]

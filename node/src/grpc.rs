@@ -118,9 +118,15 @@ impl txsvc::service_server::Service for TxService {
             return Err(Status::invalid_argument("empty tx_bytes"));
         }
         let mode = txsvc::BroadcastMode::try_from(r.mode).unwrap_or(txsvc::BroadcastMode::Unspecified);
-        let resp = match mode {
-            txsvc::BroadcastMode::Sync => self.rpc.broadcast_tx_sync(r.tx_bytes).await.map_err(rpc_err)?,
-            txsvc::BroadcastMode::Async => self.rpc.broadcast_tx_async(r.tx_bytes).await.map_err(rpc_err)?,
+        let (hash, code, codespace, data, log) = match mode {
+            txsvc::BroadcastMode::Sync => {
+                let r = self.rpc.broadcast_tx_sync(r.tx_bytes).await.map_err(rpc_err)?;
+                (r.hash, r.code, r.codespace, r.data, r.log)
+            }
+            txsvc::BroadcastMode::Async => {
+                let r = self.rpc.broadcast_tx_async(r.tx_bytes).await.map_err(rpc_err)?;
+                (r.hash, r.code, r.codespace, r.data, r.log)
+            }
             other => {
                 return Err(Status::invalid_argument(format!(
                     "unsupported broadcast mode {}: use BROADCAST_MODE_SYNC or BROADCAST_MODE_ASYNC",
@@ -130,11 +136,11 @@ impl txsvc::service_server::Service for TxService {
         };
         Ok(Response::new(txsvc::BroadcastTxResponse {
             tx_response: Some(TxResponse {
-                txhash: resp.hash.to_string(),
-                codespace: resp.codespace,
-                code: resp.code.value(),
-                data: hex::encode_upper(&resp.data),
-                raw_log: resp.log,
+                txhash: hash.to_string(),
+                codespace,
+                code: code.value(),
+                data: hex::encode_upper(&data),
+                raw_log: log,
                 ..Default::default()
             }),
         }))

@@ -5,6 +5,7 @@
 //! only, as the Cosmos SDK does).
 
 use base64::Engine;
+use cnidarium::StateDelta;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, SignDoc};
@@ -20,13 +21,22 @@ use crate::store::StoreWrite;
 use crate::tx::{ExecMode, ParsedTx};
 use crate::types::{Address, Coin, NATIVE_DENOM};
 
+/// Bytes a 64-byte signature adds to a TxRaw (tag, length, data).
+const SIMULATED_SIGNATURE_BYTES: u64 = 66;
+
 /// Run the ante checks and effects for `tx` against `state`: on success the
 /// fee has moved to the fee collector and every signer's sequence advanced.
 /// On error the caller discards `state`.
-pub async fn ante<S: StoreWrite + Send>(state: &mut S, tx: &ParsedTx, mode: ExecMode, min_gas_price: &MinGasPrice) -> AppResult<()> {
+pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mode: ExecMode, min_gas_price: &MinGasPrice) -> AppResult<()> {
     let params = state.auth_params().await?;
     let costs = params.gas;
-    state.consume_gas((tx.size as u64).saturating_mul(costs.tx_size_per_byte), "tx size")?;
+    let mut size = tx.size as u64;
+    if mode == ExecMode::Simulate {
+        // Clients simulate before signing: charge for the signatures the
+        // real tx will carry (64 bytes plus framing each).
+        size += tx.signatures.iter().filter(|s| s.is_empty()).count() as u64 * SIMULATED_SIGNATURE_BYTES;
+    }
+    state.consume_gas(size.saturating_mul(costs.tx_size_per_byte), "tx size")?;
 
     let memo_len = tx.body.memo.chars().count();
     if memo_len as u64 > params.max_memo_characters {
@@ -124,6 +134,13 @@ pub async fn ante<S: StoreWrite + Send>(state: &mut S, tx: &ParsedTx, mode: Exec
                 e
             }
         })?;
+    }
+    if mode == ExecMode::Simulate && tx.fee.is_empty() {
+        // Clients simulate with no fee; charge what moving the real fee will
+        // cost by moving one unit in a fork that is thrown away.
+        let collector = Address::module(super::FEE_COLLECTOR);
+        let mut probe = StateDelta::new(&mut *state);
+        let _ = probe.send_coin(&tx.fee_payer, &collector, &Coin::new(NATIVE_DENOM, 1)).await;
     }
     state.record(Event::new(
         "tx",
