@@ -20,6 +20,13 @@ pub struct Signer {
     pub address: Address,
 }
 
+impl std::fmt::Debug for Signer {
+    /// Shows the address only: never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({})", self.address)
+    }
+}
+
 /// What a signature commits to besides the messages.
 #[derive(Clone, Debug)]
 pub struct SignOptions {

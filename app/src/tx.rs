@@ -143,12 +143,7 @@ pub fn decode_tx(bytes: &[u8], simulate: bool) -> AppResult<ParsedTx> {
     }
 
     let fee = auth_info.fee.clone().ok_or_else(|| SdkError::InvalidRequest("tx has no fee".into()))?;
-    let coins = Coins::from_proto(&fee.amount).map_err(|e| SdkError::InsufficientFee {
-        got: format!("{:?}", fee.amount),
-        required: e.message,
-        gas_limit: fee.gas_limit,
-        min_gas_price: String::new(),
-    })?;
+    let coins = Coins::from_proto(&fee.amount).map_err(|e| SdkError::InvalidCoins(format!("fee: {}", e.message.trim_start_matches("invalid coins: "))))?;
     if fee.gas_limit == 0 && !simulate {
         return Err(SdkError::InvalidGasLimit("gas limit must be positive".into()).into());
     }

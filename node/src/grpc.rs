@@ -118,13 +118,29 @@ impl txsvc::service_server::Service for TxService {
             return Err(Status::invalid_argument("empty tx_bytes"));
         }
         let mode = txsvc::BroadcastMode::try_from(r.mode).unwrap_or(txsvc::BroadcastMode::Unspecified);
+        let tx_hash = hex::encode_upper(<sha2::Sha256 as sha2::Digest>::digest(&r.tx_bytes));
+        // CometBFT refuses a tx it has already seen with an RPC error; Cosmos
+        // clients expect that as code 19 (ErrTxInMempoolCache).
+        let cached = |e: tendermint_rpc::Error| {
+            if e.to_string().contains("tx already exists in cache") {
+                Ok(TxResponse { txhash: tx_hash.clone(), code: 19, codespace: "sdk".into(), raw_log: "tx already in mempool or already committed: tx already exists in cache".into(), ..Default::default() })
+            } else {
+                Err(rpc_err(e))
+            }
+        };
         let (hash, code, codespace, data, log) = match mode {
             txsvc::BroadcastMode::Sync => {
-                let r = self.rpc.broadcast_tx_sync(r.tx_bytes).await.map_err(rpc_err)?;
+                let r = match self.rpc.broadcast_tx_sync(r.tx_bytes).await {
+                    Ok(r) => r,
+                    Err(e) => return cached(e).map(|t| Response::new(txsvc::BroadcastTxResponse { tx_response: Some(t) })),
+                };
                 (r.hash, r.code, r.codespace, r.data, r.log)
             }
             txsvc::BroadcastMode::Async => {
-                let r = self.rpc.broadcast_tx_async(r.tx_bytes).await.map_err(rpc_err)?;
+                let r = match self.rpc.broadcast_tx_async(r.tx_bytes).await {
+                    Ok(r) => r,
+                    Err(e) => return cached(e).map(|t| Response::new(txsvc::BroadcastTxResponse { tx_response: Some(t) })),
+                };
                 (r.hash, r.code, r.codespace, r.data, r.log)
             }
             other => {

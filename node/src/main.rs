@@ -1,11 +1,6 @@
 //! aegisd: the Aegis node (`start`) and its command-line client.
 
-mod client;
-mod config;
-mod grpc;
-mod keys;
-mod start;
-mod testnet;
+use aegis_node::{client, config, keys, start, testnet};
 
 use std::io::Read;
 use std::path::PathBuf;

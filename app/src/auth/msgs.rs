@@ -92,7 +92,8 @@ pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mod
             info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
             Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32
         );
-        if !mode_ok {
+        // Clients simulate before signing, with SIGN_MODE_UNSPECIFIED (cosmjs).
+        if !mode_ok && mode != ExecMode::Simulate {
             return Err(SdkError::NotSupported(format!("signer {signer}: only SIGN_MODE_DIRECT single signatures are supported")).into());
         }
 

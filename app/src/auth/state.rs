@@ -25,7 +25,6 @@ mod keys {
     }
 }
 
-pub use keys::ACCOUNTS as ACCOUNTS_PREFIX;
 
 #[async_trait]
 pub trait AuthRead: StoreRead {

@@ -30,6 +30,11 @@ mod keys {
     }
 }
 
+/// The state key of a balance, for clients that verify ICS23 proofs of it.
+pub fn balance_key(addr: &Address, denom: &str) -> String {
+    keys::balance(addr, denom)
+}
+
 #[async_trait]
 pub trait BankRead: StoreRead {
     async fn balance(&self, addr: &Address, denom: &str) -> AppResult<Amount> {

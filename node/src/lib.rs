@@ -1,0 +1,9 @@
+//! aegis-node: what `aegisd` is made of, as a library so the end-to-end
+//! tests can drive the same client and network generator.
+
+pub mod client;
+pub mod config;
+pub mod grpc;
+pub mod keys;
+pub mod start;
+pub mod testnet;
