@@ -101,6 +101,7 @@ cmd_up() {
   if [ -n "${AEGISD_BIN:-}" ]; then
     aegisd="$AEGISD_BIN"
   else
+    "$ROOT/scripts/prereqs.sh"
     log "building aegisd (cargo build -p aegis-node --bin aegisd)"
     (cd "$ROOT" && cargo build -p aegis-node --bin aegisd)
     target="${CARGO_TARGET_DIR:-target}"

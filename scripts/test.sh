@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and property tests of the state machine, and
+# end-to-end tests that run real cometbft and aegisd processes on loopback.
+# Installs what a fresh machine lacks first (scripts/prereqs.sh --test).
+#   scripts/test.sh [extra cargo test args]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+scripts/prereqs.sh --test
+export PATH="/usr/local/go/bin:$(/usr/local/go/bin/go env GOPATH 2>/dev/null || go env GOPATH)/bin:$PATH"
+cargo test --workspace "$@"
