@@ -50,6 +50,14 @@ pub fn request_snapshot<T>(storage: &Storage, req: &Request<T>) -> Result<Snapsh
     snapshot_at(storage, height).map_err(to_status)
 }
 
+/// A bech32 address argument of a query.
+pub fn parse_address(s: &str) -> Result<crate::types::Address, Status> {
+    if s.is_empty() {
+        return Err(Status::invalid_argument("empty address string is not allowed"));
+    }
+    crate::types::Address::parse(s).map_err(to_status)
+}
+
 /// Map an application error onto a gRPC status (the ABCI router maps it
 /// back to a code for clients that read `code`).
 pub fn to_status(e: AppError) -> Status {

@@ -227,7 +227,7 @@ async fn fee_above_balance_is_rejected() {
     let mut opts = SignOptions::new(CHAIN_ID, 0, 0);
     opts.fee = FUNDS + 1;
     let tx = a.sign(vec![a.msg_send(&bob().address, &[Coin::new(NATIVE_DENOM, 1)])], &opts).unwrap();
-    assert_rejected_without_effect(tx, ("sdk", 5), &format!("need {}uaegis", FUNDS + 1)).await;
+    assert_rejected_without_effect(tx, ("sdk", 5), &format!("insufficient funds: have {FUNDS}uaegis, need {}uaegis", FUNDS + 1)).await;
 }
 
 #[tokio::test]

@@ -126,20 +126,13 @@ pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mod
     }
 
     // Deduct the fee last so the payer's signature has been checked.
+    let collector = Address::module(super::FEE_COLLECTOR);
     for coin in tx.fee.iter() {
-        let collector = Address::module(super::FEE_COLLECTOR);
-        state.send_coin(&tx.fee_payer, &collector, coin).await.map_err(|e| {
-            if e.is(&SdkError::InsufficientFunds { have: String::new(), need: String::new() }) {
-                SdkError::InsufficientFunds { have: e.message.clone(), need: Coin::to_string(coin) }.into()
-            } else {
-                e
-            }
-        })?;
+        state.send_coin(&tx.fee_payer, &collector, coin).await?;
     }
     if mode == ExecMode::Simulate && tx.fee.is_empty() {
         // Clients simulate with no fee; charge what moving the real fee will
         // cost by moving one unit in a fork that is thrown away.
-        let collector = Address::module(super::FEE_COLLECTOR);
         let mut probe = StateDelta::new(&mut *state);
         let _ = probe.send_coin(&tx.fee_payer, &collector, &Coin::new(NATIVE_DENOM, 1)).await;
     }

@@ -7,7 +7,7 @@ use tendermint_proto::google::protobuf::Any;
 use tonic::{Request, Response, Status};
 
 use super::AuthRead;
-use crate::query::{request_snapshot, to_status};
+use crate::query::{parse_address, request_snapshot, to_status};
 use crate::types::{Address, ADDRESS_PREFIX};
 
 pub const BASE_ACCOUNT_URL: &str = "/cosmos.auth.v1beta1.BaseAccount";
@@ -24,12 +24,6 @@ impl AuthQuery {
     }
 }
 
-fn parse_address(s: &str) -> Result<Address, Status> {
-    if s.is_empty() {
-        return Err(Status::invalid_argument("empty address string is not allowed"));
-    }
-    Address::parse(s).map_err(to_status)
-}
 
 fn module_account(name: &str) -> ModuleAccount {
     let addr = Address::module(name);

@@ -7,8 +7,8 @@ use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use tonic::{Request, Response, Status};
 
 use super::BankRead;
-use crate::query::{request_snapshot, to_status};
-use crate::types::{validate_denom, Address, Coin};
+use crate::query::{parse_address, request_snapshot, to_status};
+use crate::types::{validate_denom, Coin};
 
 #[derive(Clone)]
 pub struct BankQuery {
@@ -21,12 +21,6 @@ impl BankQuery {
     }
 }
 
-fn parse_address(s: &str) -> Result<Address, Status> {
-    if s.is_empty() {
-        return Err(Status::invalid_argument("empty address string is not allowed"));
-    }
-    Address::parse(s).map_err(to_status)
-}
 
 fn check_denom(d: &str) -> Result<(), Status> {
     validate_denom(d).map_err(to_status)

@@ -87,16 +87,22 @@ impl<T: StoreRead + ?Sized> BankRead for T {}
 
 #[async_trait]
 pub trait BankWrite: StoreWrite {
-    /// Move one coin. Fails with `InsufficientFunds` (naming what the sender
-    /// has) and writes nothing if the sender lacks it. The recipient's
-    /// account is created if it does not exist.
-    async fn send_coin(&mut self, from: &Address, to: &Address, coin: &Coin) -> AppResult<()> {
+    /// Take `coin` out of `from`'s balance, or fail with `InsufficientFunds`
+    /// naming what it has, writing nothing.
+    async fn debit(&mut self, from: &Address, coin: &Coin) -> AppResult<()> {
         let have = self.balance(from, &coin.denom).await?;
         let left = have.checked_sub(coin.amount).ok_or_else(|| SdkError::InsufficientFunds {
             have: format!("{have}{}", coin.denom),
             need: coin.to_string(),
         })?;
-        self.write_amount(keys::balance(from, &coin.denom), left)?;
+        self.write_amount(keys::balance(from, &coin.denom), left)
+    }
+
+    /// Move one coin. Fails with `InsufficientFunds` (naming what the sender
+    /// has) and writes nothing if the sender lacks it. The recipient's
+    /// account is created if it does not exist.
+    async fn send_coin(&mut self, from: &Address, to: &Address, coin: &Coin) -> AppResult<()> {
+        self.debit(from, coin).await?;
         let to_have = self.balance(to, &coin.denom).await?;
         // Cannot overflow: to_have + amount <= supply, and supply fits u128.
         let to_new = to_have.checked_add(coin.amount).ok_or_else(|| AppError::internal(format!("balance of {to} overflows")))?;
@@ -139,12 +145,7 @@ pub trait BankWrite: StoreWrite {
 
     /// Destroy tokens from `from`'s balance, lowering the supply.
     async fn burn(&mut self, from: &Address, coin: &Coin) -> AppResult<()> {
-        let have = self.balance(from, &coin.denom).await?;
-        let left = have.checked_sub(coin.amount).ok_or_else(|| SdkError::InsufficientFunds {
-            have: format!("{have}{}", coin.denom),
-            need: coin.to_string(),
-        })?;
-        self.write_amount(keys::balance(from, &coin.denom), left)?;
+        self.debit(from, coin).await?;
         let supply = self.supply(&coin.denom).await?;
         let new_supply = supply.checked_sub(coin.amount).ok_or_else(|| AppError::internal("supply below a balance"))?;
         self.write_amount(keys::supply(&coin.denom), new_supply)?;
