@@ -84,6 +84,26 @@ async fn four_validators_commit_a_grpc_msgsend_and_agree_on_app_hashes() {
     // The same proof does not verify a different value.
     assert!(!ics23::verify_membership::<ics23::HostFunctionsManager>(&proof, &cnidarium::ics23_spec(), &root, key.as_bytes(), &1u128.to_be_bytes()));
 
+    // Supply conservation on the live chain: total supply equals the sum of
+    // every account's balance (genesis accounts, the recipient, the fee collector).
+    use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_client::QueryClient, QueryTotalSupplyRequest};
+    let supply = QueryClient::new(net.grpc(0).await.channel())
+        .total_supply(QueryTotalSupplyRequest { pagination: None })
+        .await
+        .unwrap()
+        .into_inner()
+        .supply;
+    assert_eq!(supply.len(), 1);
+    let mut holders: Vec<Address> = net.accounts.iter().map(|(_, a, _)| Address::parse(a).unwrap()).collect();
+    holders.push(to);
+    holders.push(Address::module("fee_collector"));
+    let mut sum = 0u128;
+    for h in &holders {
+        sum += net.grpc(0).await.balance(h, NATIVE_DENOM).await.unwrap();
+    }
+    assert_eq!(supply[0].amount, sum.to_string());
+    assert_eq!(net.grpc(0).await.balance(&Address::module("fee_collector"), NATIVE_DENOM).await.unwrap(), 5_000);
+
     let common = {
         let mut m = u64::MAX;
         for i in 0..4 {
