@@ -199,8 +199,40 @@ pub struct TendermintService {
     rpc: HttpClient,
 }
 
-fn block_response(r: tendermint_rpc::endpoint::block::Response) -> (Option<tendermint_proto::types::BlockId>, Option<tendermint_proto::types::Block>) {
-    (Some(r.block_id.into()), Some(r.block.into()))
+/// A block as CometBFT's proto (`block`) and in the SDK's shape (`sdk_block`,
+/// whose header names the proposer by bech32 consensus address).
+#[allow(clippy::type_complexity)]
+fn block_response(
+    r: tendermint_rpc::endpoint::block::Response,
+) -> (Option<tendermint_proto::types::BlockId>, Option<tendermint_proto::types::Block>, Option<tmsvc::Block>) {
+    let block: tendermint_proto::types::Block = r.block.into();
+    let sdk_block = block.header.clone().map(|h| tmsvc::Block {
+        header: Some(tmsvc::Header {
+            version: h.version,
+            chain_id: h.chain_id,
+            height: h.height,
+            time: h.time,
+            last_block_id: h.last_block_id,
+            last_commit_hash: h.last_commit_hash,
+            data_hash: h.data_hash,
+            validators_hash: h.validators_hash,
+            next_validators_hash: h.next_validators_hash,
+            consensus_hash: h.consensus_hash,
+            app_hash: h.app_hash,
+            last_results_hash: h.last_results_hash,
+            evidence_hash: h.evidence_hash,
+            proposer_address: valcons_address(&h.proposer_address),
+        }),
+        data: block.data.clone(),
+        evidence: block.evidence.clone(),
+        last_commit: block.last_commit.clone(),
+    });
+    (Some(r.block_id.into()), Some(block), sdk_block)
+}
+
+/// Bech32 consensus address (`aegisvalcons1...`) of a validator address.
+fn valcons_address(bytes: &[u8]) -> String {
+    cosmrs::AccountId::new("aegisvalcons", bytes).map(|a| a.to_string()).unwrap_or_default()
 }
 
 fn validators_of(vals: Vec<tendermint::validator::Info>) -> Vec<tmsvc::Validator> {
@@ -208,7 +240,7 @@ fn validators_of(vals: Vec<tendermint::validator::Info>) -> Vec<tmsvc::Validator
         .map(|v| {
             let key = v.pub_key.to_bytes();
             tmsvc::Validator {
-                address: cosmrs::AccountId::new("aegisvalcons", v.address.as_bytes()).map(|a| a.to_string()).unwrap_or_default(),
+                address: valcons_address(v.address.as_bytes()),
                 pub_key: Some(tendermint_proto::google::protobuf::Any {
                     type_url: "/cosmos.crypto.ed25519.PubKey".into(),
                     value: cosmos_sdk_proto::cosmos::crypto::ed25519::PubKey { key }.encode_to_vec(),
@@ -256,14 +288,14 @@ impl tmsvc::service_server::Service for TendermintService {
     }
 
     async fn get_latest_block(&self, _req: Request<tmsvc::GetLatestBlockRequest>) -> Result<Response<tmsvc::GetLatestBlockResponse>, Status> {
-        let (block_id, block) = block_response(self.rpc.latest_block().await.map_err(rpc_err)?);
-        Ok(Response::new(tmsvc::GetLatestBlockResponse { block_id, block, sdk_block: None }))
+        let (block_id, block, sdk_block) = block_response(self.rpc.latest_block().await.map_err(rpc_err)?);
+        Ok(Response::new(tmsvc::GetLatestBlockResponse { block_id, block, sdk_block }))
     }
 
     async fn get_block_by_height(&self, req: Request<tmsvc::GetBlockByHeightRequest>) -> Result<Response<tmsvc::GetBlockByHeightResponse>, Status> {
         let h = u32::try_from(req.get_ref().height).map_err(|_| Status::invalid_argument("height must be positive"))?;
-        let (block_id, block) = block_response(self.rpc.block(h).await.map_err(rpc_err)?);
-        Ok(Response::new(tmsvc::GetBlockByHeightResponse { block_id, block, sdk_block: None }))
+        let (block_id, block, sdk_block) = block_response(self.rpc.block(h).await.map_err(rpc_err)?);
+        Ok(Response::new(tmsvc::GetBlockByHeightResponse { block_id, block, sdk_block }))
     }
 
     async fn get_latest_validator_set(

@@ -84,6 +84,18 @@ async fn four_validators_commit_a_grpc_msgsend_and_agree_on_app_hashes() {
     // The same proof does not verify a different value.
     assert!(!ics23::verify_membership::<ics23::HostFunctionsManager>(&proof, &cnidarium::ics23_spec(), &root, key.as_bytes(), &1u128.to_be_bytes()));
 
+    // Block queries over gRPC carry CometBFT's block and the SDK-shaped one.
+    use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::{service_client::ServiceClient, GetBlockByHeightRequest};
+    let b = ServiceClient::new(net.grpc(1).await.channel())
+        .get_block_by_height(GetBlockByHeightRequest { height: (height + 1) as i64 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(b.block.unwrap().header.unwrap().app_hash, root);
+    let sdk = b.sdk_block.unwrap().header.unwrap();
+    assert_eq!((sdk.height, sdk.chain_id.as_str(), sdk.app_hash), ((height + 1) as i64, "aegis-e2e", root.clone()));
+    assert!(sdk.proposer_address.starts_with("aegisvalcons1"), "{}", sdk.proposer_address);
+
     // Supply conservation on the live chain: total supply equals the sum of
     // every account's balance (genesis accounts, the recipient, the fee collector).
     use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_client::QueryClient, QueryTotalSupplyRequest};
