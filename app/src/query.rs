@@ -25,8 +25,11 @@ pub fn snapshot_at(storage: &Storage, height: u64) -> Result<Snapshot, AppError>
         return Ok(storage.latest_snapshot());
     }
     let latest = storage.latest_version();
-    if height > latest || latest == u64::MAX {
-        return Err(SdkError::InvalidHeight(format!("height {height} is not committed yet (latest is {})", latest.wrapping_add(0))).into());
+    if latest == u64::MAX {
+        return Err(SdkError::InvalidHeight(format!("height {height} is not committed yet (no state is committed)")).into());
+    }
+    if height > latest {
+        return Err(SdkError::InvalidHeight(format!("height {height} is not committed yet (latest is {latest})")).into());
     }
     storage.snapshot(height).ok_or_else(|| {
         SdkError::InvalidHeight(format!("state at height {height} is no longer retained (latest is {latest}; recent heights only)")).into()

@@ -69,8 +69,9 @@ impl MinGasPrice {
 
     /// Smallest fee that pays for `gas_limit` gas, rounded up.
     pub fn required_fee(&self, gas_limit: u64) -> u128 {
-        // gas_limit < 2^64 and atto_per_gas < 2^96: the product fits u128... only
-        // below 2^128, so multiply in two steps to stay exact.
+        // gas_limit < 2^64 and atto_per_gas < 2^96, so their product could
+        // pass 2^128; splitting the price into whole units (< 2^37) and a
+        // fraction (< 2^60) keeps each product below 2^124, exactly.
         let whole = (gas_limit as u128) * (self.atto_per_gas / ATTO);
         let frac = (gas_limit as u128) * (self.atto_per_gas % ATTO);
         whole + frac.div_ceil(ATTO)
@@ -103,6 +104,11 @@ mod tests {
         assert_eq!(p.required_fee(1), 1); // 0.025 rounds up to 1
         assert_eq!(MinGasPrice::parse("2uaegis").unwrap().required_fee(10), 20);
         assert_eq!(MinGasPrice::parse("0uaegis").unwrap().required_fee(u64::MAX), 0);
+        // The largest price and gas limit do not overflow.
+        let max = MinGasPrice::parse("79228162514.264337593543950335uaegis").unwrap();
+        assert_eq!(max.atto_per_gas, (1u128 << 96) - 1);
+        // ceil((2^64 - 1) * (2^96 - 1) / 10^18), computed with arbitrary precision.
+        assert_eq!(max.required_fee(u64::MAX), 1461501637330902918124456670184);
         assert!(MinGasPrice::parse("uaegis").is_err());
         assert!(MinGasPrice::parse("1.2.3uaegis").is_err());
         assert!(MinGasPrice::parse("0.0000000000000000001uaegis").is_err());
