@@ -341,3 +341,26 @@ async fn a_crash_before_commit_keeps_the_last_committed_height() {
     assert_eq!(chain.block(vec![tx]).await.app_hash, staged.app_hash);
     assert_eq!(chain.balance(&bob().address, NATIVE_DENOM).await, FUNDS + 30);
 }
+
+#[tokio::test]
+async fn memo_too_long_and_expired_timeout_height_are_rejected() {
+    let a = alice();
+    let send = || vec![a.msg_send(&bob().address, &[Coin::new(NATIVE_DENOM, 1)])];
+    let mut opts = SignOptions::new(CHAIN_ID, 0, 0);
+    opts.memo = "m".repeat(257);
+    assert_rejected_without_effect(a.sign(send(), &opts).unwrap(), ("sdk", 12), "memo too large: 257 bytes, max 256").await;
+
+    // A timeout height of 0 means none; at height 2 a tx that timed out at 1 is refused.
+    let mut chain = TestChain::new(&genesis()).await;
+    chain.block(vec![]).await;
+    let mut opts = SignOptions::new(CHAIN_ID, 0, 0);
+    opts.timeout_height = 1;
+    let out = chain.block(vec![a.sign(send(), &opts).unwrap()]).await;
+    assert_eq!(code(&out.tx_results[0]), ("sdk", 30));
+    assert_eq!(out.tx_results[0].result.as_ref().unwrap_err().message, "tx timeout height 1 is lower than block height 2");
+    assert_eq!(chain.account(&a.address).await, Some((0, 0)));
+    // Still valid at its timeout height itself.
+    opts.timeout_height = 3;
+    let out = chain.block(vec![a.sign(send(), &opts).unwrap()]).await;
+    assert!(out.tx_results[0].result.is_ok(), "{:?}", out.tx_results[0].result);
+}
