@@ -13,7 +13,7 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthRead};
+use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthParams, AuthRead};
 use crate::bank::{genesis::BankGenesis, msgs::MSG_SEND_RESPONSE_URL};
 use crate::error::{AppError, AppResult, SdkError};
 use crate::store::{BlockContext, GasMeter, StoreRead, StoreWrite};
@@ -205,25 +205,25 @@ where
         Ok(tx) => tx,
         Err(e) => return TxOutcome::failed(e, 0, 0, None),
     };
-    let costs = match state.auth_params().await {
-        Ok(p) => p.gas,
+    let params = match state.auth_params().await {
+        Ok(p) => p,
         Err(e) => return TxOutcome::failed(e, tx.gas_limit, 0, Some(tx.hash)),
     };
     let limit = if mode == ExecMode::Simulate { u64::MAX } else { tx.gas_limit };
-    let meter = GasMeter::new(limit, costs);
+    let meter = GasMeter::new(limit, params.gas);
     state.put_gas_meter(meter.clone());
-    let outcome = run_tx(state, &tx, mode, min_gas_price, &meter).await;
+    let outcome = run_tx(state, &tx, mode, &params, min_gas_price, &meter).await;
     state.object_delete(crate::store::GAS_METER);
     outcome
 }
 
-async fn run_tx<S>(state: &mut S, tx: &ParsedTx, mode: ExecMode, min_gas_price: &MinGasPrice, meter: &GasMeter) -> TxOutcome
+async fn run_tx<S>(state: &mut S, tx: &ParsedTx, mode: ExecMode, params: &AuthParams, min_gas_price: &MinGasPrice, meter: &GasMeter) -> TxOutcome
 where
     S: StateRead + StateWrite + Send + Sync,
 {
     let gas_wanted = tx.gas_limit;
     let mut ante_state = StateDelta::new(&mut *state);
-    if let Err(e) = auth::msgs::ante(&mut ante_state, tx, mode, min_gas_price).await {
+    if let Err(e) = auth::msgs::ante(&mut ante_state, tx, mode, params, min_gas_price).await {
         return TxOutcome::failed(e, gas_wanted, meter.used(), Some(tx.hash));
     }
     let (_, mut events) = ante_state.apply();

@@ -67,6 +67,11 @@ impl Signer {
         bip39::Mnemonic::from_entropy(&entropy).expect("32 bytes is a valid entropy length").to_string()
     }
 
+    /// A raw secp256k1 signature (64 bytes, low-s) over sha256(bytes).
+    pub fn sign_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        self.key.sign(bytes).expect("signing cannot fail").to_bytes().to_vec()
+    }
+
     /// Compressed SEC1 public key, 33 bytes.
     pub fn public_key(&self) -> Vec<u8> {
         self.key.public_key().to_bytes()

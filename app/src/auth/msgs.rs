@@ -9,11 +9,10 @@ use cnidarium::StateDelta;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, SignDoc};
-use k256::ecdsa::{signature::Verifier, Signature, VerifyingKey};
 use prost::Message;
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use super::params::MinGasPrice;
+use super::params::{AuthParams, MinGasPrice};
 use super::state::{AuthRead, AuthWrite, SECP256K1_PUBKEY_URL};
 use crate::bank::BankWrite;
 use crate::error::{AppResult, SdkError};
@@ -27,8 +26,13 @@ const SIMULATED_SIGNATURE_BYTES: u64 = 66;
 /// Run the ante checks and effects for `tx` against `state`: on success the
 /// fee has moved to the fee collector and every signer's sequence advanced.
 /// On error the caller discards `state`.
-pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mode: ExecMode, min_gas_price: &MinGasPrice) -> AppResult<()> {
-    let params = state.auth_params().await?;
+pub async fn ante<S: StoreWrite + Send + Sync>(
+    state: &mut S,
+    tx: &ParsedTx,
+    mode: ExecMode,
+    params: &AuthParams,
+    min_gas_price: &MinGasPrice,
+) -> AppResult<()> {
     let costs = params.gas;
     let mut size = tx.size as u64;
     if mode == ExecMode::Simulate {
@@ -81,7 +85,10 @@ pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mod
         }
     }
 
-    let chain_id = state.chain_id().await?;
+    let chain_id = match &ctx {
+        Some(ctx) => ctx.chain_id.clone(),
+        None => state.chain_id().await?,
+    };
     let mut acc_seq_events = Vec::with_capacity(tx.signers.len());
     for (i, signer) in tx.signers.iter().enumerate() {
         let info = &tx.auth_info.signer_infos[i];
@@ -97,7 +104,7 @@ pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mod
             return Err(SdkError::NotSupported(format!("signer {signer}: only SIGN_MODE_DIRECT single signatures are supported")).into());
         }
 
-        let pubkey = resolve_pubkey(state, signer, info.public_key.as_ref()).await?;
+        let pubkey = resolve_pubkey(&account, signer, info.public_key.as_ref())?;
         if info.sequence != account.sequence {
             return Err(SdkError::WrongSequence { expected: account.sequence, got: info.sequence }.into());
         }
@@ -153,8 +160,8 @@ pub async fn ante<S: StoreWrite + Send + Sync>(state: &mut S, tx: &ParsedTx, mod
 /// The key that signs for `signer`: the one the account registered, or on
 /// its first transaction the one in the signer info, which must hash to the
 /// signer's address.
-async fn resolve_pubkey<S: AuthRead + Send + Sync>(
-    state: &S,
+fn resolve_pubkey(
+    account: &cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount,
     signer: &Address,
     supplied: Option<&tendermint_proto::google::protobuf::Any>,
 ) -> AppResult<Vec<u8>> {
@@ -167,7 +174,7 @@ async fn resolve_pubkey<S: AuthRead + Send + Sync>(
         Some(any) => return Err(SdkError::InvalidPubKey(format!("signer {signer}: unsupported key type {}", any.type_url)).into()),
         None => None,
     };
-    let stored = state.account_pubkey(signer).await?;
+    let stored = super::state::stored_pubkey(account)?;
     let key = match (stored, supplied) {
         (Some(stored), Some(supplied)) if stored != supplied => {
             return Err(SdkError::InvalidPubKey(format!("signer {signer}: supplied key differs from the account's key")).into())
@@ -182,15 +189,50 @@ async fn resolve_pubkey<S: AuthRead + Send + Sync>(
     Ok(key)
 }
 
-/// ECDSA over sha256(msg) with a 64-byte (r || s) signature; high-s
-/// signatures are refused so that a signature cannot be malleated.
+/// ECDSA over sha256(msg) with a 64-byte (r || s) signature, verified by
+/// libsecp256k1 (bitcoin-core's C library, several times faster than pure
+/// Rust here). It refuses high-s signatures, so a signature cannot be
+/// malleated into a second valid one.
 pub fn verify_secp256k1(pubkey: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), String> {
-    let vk = VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| "malformed public key".to_string())?;
-    let sig = Signature::from_slice(sig).map_err(|_| format!("malformed signature of {} bytes", sig.len()))?;
-    if sig.normalize_s().is_some() {
+    use secp256k1::{ecdsa::Signature, Message, PublicKey, Secp256k1, VerifyOnly};
+    use sha2::{Digest, Sha256};
+    static CTX: std::sync::LazyLock<Secp256k1<VerifyOnly>> = std::sync::LazyLock::new(Secp256k1::verification_only);
+    let pk = PublicKey::from_slice(pubkey).map_err(|_| "malformed public key".to_string())?;
+    let sig = Signature::from_compact(sig).map_err(|_| format!("malformed signature of {} bytes", sig.len()))?;
+    let mut normalized = sig;
+    normalized.normalize_s();
+    if normalized != sig {
         return Err("signature is not in low-s form".into());
     }
-    vk.verify(msg, &sig).map_err(|_| "signature does not match".to_string())
+    let digest = Message::from_slice(&Sha256::digest(msg)).expect("32-byte digest");
+    CTX.verify_ecdsa(&digest, &sig, &pk).map_err(|_| "signature does not match".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verify_secp256k1;
+
+    #[test]
+    fn verification_accepts_low_s_and_refuses_high_s_and_tampering() {
+        let signer = crate::testkit::test_signer("sig");
+        let msg = b"sign doc bytes";
+        let sig = signer.sign_bytes(msg);
+        assert_eq!(verify_secp256k1(&signer.public_key(), msg, &sig), Ok(()));
+        // The same signature with s replaced by n - s verifies mathematically
+        // but is refused.
+        let n = hex::decode("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141").unwrap();
+        let mut high = sig.clone();
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = n[i] as i16 - sig[32 + i] as i16 - borrow;
+            high[32 + i] = d.rem_euclid(256) as u8;
+            borrow = if d < 0 { 1 } else { 0 };
+        }
+        assert_eq!(verify_secp256k1(&signer.public_key(), msg, &high), Err("signature is not in low-s form".into()));
+        assert_eq!(verify_secp256k1(&signer.public_key(), b"other bytes", &sig), Err("signature does not match".into()));
+        assert_eq!(verify_secp256k1(&signer.public_key(), msg, &sig[..63]), Err("malformed signature of 63 bytes".into()));
+        assert_eq!(verify_secp256k1(&[5u8; 33], msg, &sig), Err("malformed public key".into()));
+    }
 }
 
 fn prost_types_any(pubkey: &[u8]) -> tendermint_proto::google::protobuf::Any {

@@ -12,6 +12,17 @@ use crate::types::Address;
 
 pub const SECP256K1_PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
 
+/// The secp256k1 key an account registered with its first transaction, if any.
+pub fn stored_pubkey(acc: &BaseAccount) -> AppResult<Option<Vec<u8>>> {
+    match &acc.pub_key {
+        Some(any) if any.type_url == SECP256K1_PUBKEY_URL => PubKey::decode(any.value.as_slice())
+            .map(|k| Some(k.key))
+            .map_err(|e| AppError::internal(format!("corrupt pubkey of {}: {e}", acc.address))),
+        Some(any) => Err(AppError::internal(format!("unsupported stored pubkey type {}", any.type_url))),
+        None => Ok(None),
+    }
+}
+
 mod keys {
     use crate::types::Address;
 
@@ -41,18 +52,6 @@ pub trait AuthRead: StoreRead {
         self.read_proto(&keys::account(addr)).await
     }
 
-    /// The secp256k1 key an account has registered with its first
-    /// transaction, if any.
-    async fn account_pubkey(&self, addr: &Address) -> AppResult<Option<Vec<u8>>> {
-        let Some(acc) = self.account(addr).await? else { return Ok(None) };
-        match acc.pub_key {
-            Some(any) if any.type_url == SECP256K1_PUBKEY_URL => PubKey::decode(any.value.as_slice())
-                .map(|k| Some(k.key))
-                .map_err(|e| AppError::internal(format!("corrupt pubkey of {addr}: {e}"))),
-            Some(any) => Err(AppError::internal(format!("unsupported stored pubkey type {}", any.type_url))),
-            None => Ok(None),
-        }
-    }
 }
 
 impl<T: StoreRead + ?Sized> AuthRead for T {}
