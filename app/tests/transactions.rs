@@ -308,7 +308,7 @@ async fn the_same_blocks_replayed_into_a_fresh_app_give_the_same_hashes() {
     for h in 0..8u64 {
         let mut txs = vec![];
         for (i, s) in signers.iter().enumerate() {
-            if (h + i as u64) % 3 != 0 {
+            if !(h + i as u64).is_multiple_of(3) {
                 let to = signers[(i + h as usize + 1) % signers.len()].address;
                 txs.push(a.send_tx(s, &to, 100 + h as u128 * 7 + i as u128).await);
             }

@@ -238,7 +238,7 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec]) -> Result<Vec<(String, Sign
             keyring.store("faucet", &accounts[0].2)?;
         }
     }
-    Ok(accounts.into_iter().map(|(name, s, m)| (name, s, m)).collect())
+    Ok(accounts)
 }
 
 /// `aegisd testnet generate`.

@@ -125,9 +125,9 @@ pub async fn ante<S: StoreWrite + Send + Sync>(
         }
 
         if account.pub_key.is_none() {
-            account.pub_key = Some(prost_types_any(&pubkey));
+            account.pub_key = Some(secp256k1_pubkey_any(&pubkey));
         }
-        account.sequence = account.sequence.checked_add(1).ok_or_else(|| SdkError::WrongSequence { expected: u64::MAX, got: info.sequence })?;
+        account.sequence = account.sequence.checked_add(1).ok_or(SdkError::WrongSequence { expected: u64::MAX, got: info.sequence })?;
         state.put_account(&account)?;
         acc_seq_events.push(Event::new("tx", [("acc_seq", format!("{signer}/{}", info.sequence)).index()]));
     }
@@ -208,6 +208,10 @@ pub fn verify_secp256k1(pubkey: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Str
     CTX.verify_ecdsa(&digest, &sig, &pk).map_err(|_| "signature does not match".to_string())
 }
 
+fn secp256k1_pubkey_any(pubkey: &[u8]) -> tendermint_proto::google::protobuf::Any {
+    tendermint_proto::google::protobuf::Any { type_url: SECP256K1_PUBKEY_URL.to_string(), value: PubKey { key: pubkey.to_vec() }.encode_to_vec() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::verify_secp256k1;
@@ -233,8 +237,4 @@ mod tests {
         assert_eq!(verify_secp256k1(&signer.public_key(), msg, &sig[..63]), Err("malformed signature of 63 bytes".into()));
         assert_eq!(verify_secp256k1(&[5u8; 33], msg, &sig), Err("malformed public key".into()));
     }
-}
-
-fn prost_types_any(pubkey: &[u8]) -> tendermint_proto::google::protobuf::Any {
-    tendermint_proto::google::protobuf::Any { type_url: SECP256K1_PUBKEY_URL.to_string(), value: PubKey { key: pubkey.to_vec() }.encode_to_vec() }
 }
