@@ -56,17 +56,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fds = protox::compile(&files, [&root, &third_party])?;
     std::fs::write(out_dir.join("aegis_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
 
-    if !own.is_empty() {
-        let own_fds = protox::compile(&own, [&root, &third_party])?;
-        tonic_build::configure()
-            .build_server(true)
-            .build_client(true)
-            .extern_path(".cosmos", "::cosmos_sdk_proto::cosmos")
-            .extern_path(".tendermint", "::tendermint_proto")
-            .extern_path(".google.protobuf.Any", "::tendermint_proto::google::protobuf::Any")
-            .extern_path(".google.protobuf.Timestamp", "::tendermint_proto::google::protobuf::Timestamp")
-            .extern_path(".google.protobuf.Duration", "::tendermint_proto::google::protobuf::Duration")
-            .compile_fds(own_fds)?;
-    }
+    let own_fds = protox::compile(&own, [&root, &third_party])?;
+    tonic_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .include_file("aegis.rs")
+        .extern_path(".cosmos", "::cosmos_sdk_proto::cosmos")
+        .extern_path(".tendermint", "::tendermint_proto")
+        .extern_path(".google.protobuf.Any", "::tendermint_proto::google::protobuf::Any")
+        .extern_path(".google.protobuf.Timestamp", "::tendermint_proto::google::protobuf::Timestamp")
+        .extern_path(".google.protobuf.Duration", "::tendermint_proto::google::protobuf::Duration")
+        .compile_fds(own_fds)?;
     Ok(())
 }

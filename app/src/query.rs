@@ -216,6 +216,7 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::Query as _;
     let bank = crate::bank::query::BankQuery::new(storage.clone());
     let auth = crate::auth::query::AuthQuery::new(storage.clone());
+    let aegis_auth = crate::auth::query::AegisAuthQuery::new(storage.clone());
     let s = snapshot;
     Some(match path {
         "/cosmos.bank.v1beta1.Query/Balance" => call(s, data, |r| bank.balance(r)).await,
@@ -230,6 +231,9 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/cosmos.auth.v1beta1.Query/Params" => call(s, data, |r| auth.params(r)).await,
         "/cosmos.auth.v1beta1.Query/Bech32Prefix" => call(s, data, |r| auth.bech32_prefix(r)).await,
         "/cosmos.auth.v1beta1.Query/ModuleAccountByName" => call(s, data, |r| auth.module_account_by_name(r)).await,
+        "/aegis.auth.v1.Query/Params" => {
+            call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
+        }
         _ => return None,
     })
 }

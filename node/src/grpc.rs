@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 
-use aegis_app::auth::query::AuthQuery;
+use aegis_app::auth::query::{AegisAuthQuery, AuthQuery};
 use aegis_app::bank::query::BankQuery;
 use aegis_app::query::{abci_query, simulate_response, to_status};
 use cnidarium::Storage;
@@ -31,6 +31,7 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
     tonic::transport::Server::builder()
         .add_service(BankServer::new(BankQuery::new(storage.clone())))
         .add_service(AuthServer::new(AuthQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::new(storage.clone())))
         .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
         .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
         .add_service(reflection_v1)

@@ -5,6 +5,10 @@
 
 pub use cosmos_sdk_proto;
 
+// Generated from proto/aegis/: `aegis::<module>::v1::...` types, and
+// `..._server` / `..._client` modules for each service.
+include!(concat!(env!("OUT_DIR"), "/aegis.rs"));
+
 /// `FileDescriptorSet` of every service the node serves (Cosmos SDK,
 /// CometBFT and Aegis protos), for tonic-reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/aegis_descriptor.bin"));
@@ -25,6 +29,7 @@ mod tests {
             "cosmos.bank.v1beta1.Query",
             "cosmos.base.tendermint.v1beta1.Service",
             "cosmos.tx.v1beta1.Service",
+            "aegis.auth.v1.Query",
         ] {
             assert!(services.iter().any(|s| s == want), "{want} missing from {services:?}");
         }

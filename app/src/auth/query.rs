@@ -123,3 +123,46 @@ impl Query for AuthQuery {
         Ok(Response::new(QueryAccountInfoResponse { info: Some(acc) }))
     }
 }
+
+/// `aegis.auth.v1.Query`: the full auth parameters, gas schedule included.
+#[derive(Clone)]
+pub struct AegisAuthQuery {
+    storage: Storage,
+}
+
+impl AegisAuthQuery {
+    pub fn new(storage: Storage) -> Self {
+        AegisAuthQuery { storage }
+    }
+}
+
+#[tonic::async_trait]
+impl aegis_proto::aegis::auth::v1::query_server::Query for AegisAuthQuery {
+    async fn params(
+        &self,
+        req: Request<aegis_proto::aegis::auth::v1::QueryParamsRequest>,
+    ) -> Result<Response<aegis_proto::aegis::auth::v1::QueryParamsResponse>, Status> {
+        use aegis_proto::aegis::auth::v1 as pb;
+        let snapshot = request_snapshot(&self.storage, &req)?;
+        let p = snapshot.auth_params().await.map_err(to_status)?;
+        let g = p.gas;
+        Ok(Response::new(pb::QueryParamsResponse {
+            params: Some(pb::Params {
+                max_memo_characters: p.max_memo_characters,
+                tx_sig_limit: p.tx_sig_limit,
+                max_tx_gas: p.max_tx_gas,
+                gas: Some(pb::GasCosts {
+                    read_flat: g.read_flat,
+                    read_per_byte: g.read_per_byte,
+                    write_flat: g.write_flat,
+                    write_per_byte: g.write_per_byte,
+                    delete: g.delete,
+                    iter_next_flat: g.iter_next_flat,
+                    tx_size_per_byte: g.tx_size_per_byte,
+                    sig_verify_secp256k1: g.sig_verify_secp256k1,
+                    per_message: g.per_message,
+                }),
+            }),
+        }))
+    }
+}

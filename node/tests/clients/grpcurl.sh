@@ -191,6 +191,15 @@ print("network=%s node_id=%s moniker=%s comet=%s app=%s/%s" % (n["network"], n["
       d["applicationVersion"].get("appName"), d["applicationVersion"].get("version")))')
 echo "ok   GetNodeInfo: $NODE"
 
+# 6b. Aegis's own service, described by the same reflection.
+grpc_call "aegis.auth.v1.Query/Params" "$TARGET" aegis.auth.v1.Query/Params
+GAS=$(py_check "aegis.auth.v1.Query/Params" '
+p = d.get("params")
+assert isinstance(p, dict) and isinstance(p.get("gas"), dict), "no params.gas"
+assert int(p["maxTxGas"]) > 0 and int(p["gas"]["sigVerifySecp256k1"]) > 0, "zero limits"
+print("max_tx_gas=%s sig_verify=%s per_message=%s" % (p["maxTxGas"], p["gas"]["sigVerifySecp256k1"], p["gas"]["perMessage"]))')
+echo "ok   aegis.auth.v1.Query/Params: $GAS"
+
 if [[ -z $TX_FILE ]]; then
   echo "PASS: grpcurl queries (no signed tx given: Simulate/BroadcastTx/GetTx skipped)"
   exit 0
