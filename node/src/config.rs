@@ -19,6 +19,9 @@ pub struct AppConfig {
     pub minimum_gas_prices: String,
     /// RocksDB directory, relative to the home directory.
     pub db_dir: String,
+    /// Prometheus endpoint (`/metrics`); empty disables it.
+    #[serde(default)]
+    pub metrics_listen: String,
 }
 
 impl Default for AppConfig {
@@ -29,6 +32,7 @@ impl Default for AppConfig {
             cometbft_rpc: "http://127.0.0.1:26657".into(),
             minimum_gas_prices: "0.025uaegis".into(),
             db_dir: "data/aegis.db".into(),
+            metrics_listen: "127.0.0.1:26655".into(),
         }
     }
 }

@@ -8,5 +8,6 @@ pub mod client;
 pub mod config;
 pub mod grpc;
 pub mod keys;
+pub mod metrics;
 pub mod start;
 pub mod testnet;

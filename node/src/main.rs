@@ -28,7 +28,7 @@ enum Cmd {
     Init {
         #[arg(long, default_value = "aegis-local")]
         chain_id: String,
-        /// Ports: p2p base+56, RPC +57, ABCI +58, gRPC +59.
+        /// Ports: metrics base+55, p2p +56, RPC +57, ABCI +58, gRPC +59.
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
     },
@@ -60,7 +60,7 @@ enum TestnetCmd {
         output: PathBuf,
         #[arg(long, default_value = "aegis-devnet")]
         chain_id: String,
-        /// Node i uses p2p base+56+10i, RPC +57, ABCI +58, gRPC +59.
+        /// Node i uses metrics base+55+10i, p2p +56, RPC +57, ABCI +58, gRPC +59.
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
     },

@@ -21,10 +21,14 @@ pub async fn start(home: &Path) -> Result<()> {
     let (height, hash) = app.last_committed().await?;
     info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), "state loaded");
 
+    if !cfg.metrics_listen.is_empty() {
+        crate::metrics::install(&cfg.metrics_listen)?;
+        info!(metrics = %cfg.metrics_listen, "Prometheus metrics at /metrics");
+    }
     let (consensus, mempool, info_svc, snapshot) = aegis_app::abci::services(app, min_gas_price);
     let abci = tower_abci::v038::Server::builder()
-        .consensus(consensus)
-        .mempool(mempool)
+        .consensus(crate::metrics::Measured(consensus))
+        .mempool(crate::metrics::Measured(mempool))
         .info(info_svc)
         .snapshot(snapshot)
         .finish()

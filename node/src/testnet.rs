@@ -33,14 +33,16 @@ pub struct NodeSpec {
     pub rpc_port: u16,
     pub abci_port: u16,
     pub grpc_port: u16,
+    pub metrics_port: u16,
     node_key: ed25519_consensus::SigningKey,
     validator_key: ed25519_consensus::SigningKey,
 }
 
 impl NodeSpec {
-    /// Ports of node `i` from a base port: p2p base+56+10i, RPC +57, ABCI +58, gRPC +59.
+    /// Ports of node `i` from a base port: metrics base+55+10i, p2p +56, RPC +57, ABCI +58, gRPC +59.
     pub fn new(i: usize, home: PathBuf, base_port: u16) -> Result<Self> {
         let off = base_port.checked_add(56 + 10 * i as u16).context("port out of range; lower --base-port")?;
+        let metrics_port = off - 1;
         off.checked_add(3).context("port out of range; lower --base-port")?;
         Ok(NodeSpec {
             moniker: format!("val{i}"),
@@ -49,6 +51,7 @@ impl NodeSpec {
             rpc_port: off + 1,
             abci_port: off + 2,
             grpc_port: off + 3,
+            metrics_port,
             node_key: random_ed25519(),
             validator_key: random_ed25519(),
         })
@@ -67,6 +70,7 @@ impl NodeSpec {
             abci_listen: format!("127.0.0.1:{}", self.abci_port),
             grpc_listen: format!("127.0.0.1:{}", self.grpc_port),
             cometbft_rpc: format!("http://127.0.0.1:{}", self.rpc_port),
+            metrics_listen: format!("127.0.0.1:{}", self.metrics_port),
             ..AppConfig::default()
         }
     }
@@ -160,6 +164,7 @@ struct NodeEndpoints {
     rpc: String,
     grpc: String,
     abci: String,
+    metrics: String,
     home: String,
 }
 
@@ -260,6 +265,7 @@ pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16
                     rpc: format!("http://127.0.0.1:{}", n.rpc_port),
                     grpc: format!("http://127.0.0.1:{}", n.grpc_port),
                     abci: format!("tcp://127.0.0.1:{}", n.abci_port),
+                    metrics: format!("http://127.0.0.1:{}/metrics", n.metrics_port),
                     home: n.home.display().to_string(),
                 })
                 .collect(),

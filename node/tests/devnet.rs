@@ -125,6 +125,18 @@ async fn four_validators_commit_a_grpc_msgsend_and_agree_on_app_hashes() {
     };
     assert!(common > height);
     assert_same_app_hashes(&net, common).await;
+
+    // Every node's Prometheus endpoint counted exactly the one transaction.
+    for i in 0..4 {
+        let text = net.metrics_text(i);
+        assert!(text.contains("aegis_txs_total{result=\"ok\"} 1\n"), "node {i}:\n{text}");
+        assert!(text.contains("aegis_txs_total{result=\"failed\"} 0\n"), "node {i}:\n{text}");
+        let h: f64 = text.lines().find_map(|l| l.strip_prefix("aegis_block_height ")).unwrap().parse().unwrap();
+        assert!(h as u64 >= height, "node {i} block height gauge {h}");
+        assert!(text.contains("aegis_abci_duration_seconds{method=\"commit\""), "node {i}:\n{text}");
+        assert!(text.contains("cnidarium_get_raw_duration_seconds"), "node {i}: no storage metrics");
+    }
+    assert!(net.metrics_text(1).contains("aegis_checktx_total{kind=\"new\",result=\"accepted\"} 1\n"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,7 @@ pub struct NodeProc {
     pub home: PathBuf,
     pub rpc: String,
     pub grpc: String,
+    pub metrics: String,
     pub abci_port: u16,
     aegisd: Option<Child>,
     cometbft: Option<Child>,
@@ -95,6 +96,7 @@ impl Devnet {
                 home: PathBuf::from(n["home"].as_str().unwrap()),
                 rpc: n["rpc"].as_str().unwrap().into(),
                 grpc: n["grpc"].as_str().unwrap().into(),
+                metrics: n["metrics"].as_str().unwrap().into(),
                 abci_port: n["abci"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap(),
                 aegisd: None,
                 cometbft: None,
@@ -187,6 +189,19 @@ impl Devnet {
     pub async fn header_app_hash(&self, i: usize, h: u64) -> Vec<u8> {
         let b = self.rpc(i).block(u32::try_from(h).unwrap()).await.unwrap();
         b.block.header.app_hash.as_bytes().to_vec()
+    }
+
+    /// The Prometheus text node `i` serves at its metrics URL.
+    pub fn metrics_text(&self, i: usize) -> String {
+        use std::io::{Read, Write};
+        let url = self.nodes[i].metrics.trim_start_matches("http://");
+        let (hostport, path) = url.split_once('/').unwrap();
+        let mut stream = std::net::TcpStream::connect(hostport).unwrap();
+        write!(stream, "GET /{path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").unwrap();
+        let mut body = String::new();
+        stream.read_to_string(&mut body).unwrap();
+        assert!(body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"), "{body}");
+        body
     }
 
     pub fn log_tail(&self, i: usize) -> String {
