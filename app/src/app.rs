@@ -213,7 +213,7 @@ where
     let meter = GasMeter::new(limit, params.gas);
     state.put_gas_meter(meter.clone());
     let outcome = run_tx(state, &tx, mode, &params, min_gas_price, &meter).await;
-    state.object_delete(crate::store::GAS_METER);
+    state.clear_gas_meter();
     outcome
 }
 

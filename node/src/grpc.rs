@@ -60,6 +60,15 @@ fn tx_of_raw(bytes: &[u8]) -> Option<txsvc::Tx> {
     })
 }
 
+/// `TxRaw` of a decoded `Tx` (re-encoding its body and auth info).
+fn raw_of_tx(tx: txsvc::Tx) -> txsvc::TxRaw {
+    txsvc::TxRaw {
+        body_bytes: tx.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
+        auth_info_bytes: tx.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
+        signatures: tx.signatures,
+    }
+}
+
 #[tonic::async_trait]
 impl txsvc::service_server::Service for TxService {
     async fn simulate(&self, req: Request<txsvc::SimulateRequest>) -> Result<Response<txsvc::SimulateResponse>, Status> {
@@ -70,12 +79,7 @@ impl txsvc::service_server::Service for TxService {
             r.tx_bytes
         } else if let Some(tx) = r.tx {
             // Deprecated form: re-encode the decoded Tx as TxRaw.
-            txsvc::TxRaw {
-                body_bytes: tx.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
-                auth_info_bytes: tx.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
-                signatures: tx.signatures,
-            }
-            .encode_to_vec()
+            raw_of_tx(tx).encode_to_vec()
         } else {
             vec![]
         };
@@ -178,12 +182,7 @@ impl txsvc::service_server::Service for TxService {
 
     async fn tx_encode(&self, req: Request<txsvc::TxEncodeRequest>) -> Result<Response<txsvc::TxEncodeResponse>, Status> {
         let tx = req.into_inner().tx.ok_or_else(|| Status::invalid_argument("missing tx"))?;
-        let raw = txsvc::TxRaw {
-            body_bytes: tx.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
-            auth_info_bytes: tx.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
-            signatures: tx.signatures,
-        };
-        Ok(Response::new(txsvc::TxEncodeResponse { tx_bytes: raw.encode_to_vec() }))
+        Ok(Response::new(txsvc::TxEncodeResponse { tx_bytes: raw_of_tx(tx).encode_to_vec() }))
     }
 
     async fn tx_encode_amino(&self, _req: Request<txsvc::TxEncodeAminoRequest>) -> Result<Response<txsvc::TxEncodeAminoResponse>, Status> {

@@ -22,6 +22,14 @@ impl AuthQuery {
     pub fn new(storage: Storage) -> Self {
         AuthQuery { storage }
     }
+
+    /// The account at `address` in the request's snapshot, or NotFound.
+    async fn existing_account<T>(&self, req: &Request<T>, address: &str) -> Result<BaseAccount, Status> {
+        let snapshot = request_snapshot(&self.storage, req)?;
+        let addr = parse_address(address)?;
+        let acc = snapshot.account(&addr).await.map_err(to_status)?;
+        acc.ok_or_else(|| Status::not_found(format!("account {addr} not found")))
+    }
 }
 
 
@@ -41,10 +49,7 @@ impl Query for AuthQuery {
     }
 
     async fn account(&self, req: Request<QueryAccountRequest>) -> Result<Response<QueryAccountResponse>, Status> {
-        let snapshot = request_snapshot(&self.storage, &req)?;
-        let addr = parse_address(&req.get_ref().address)?;
-        let acc = snapshot.account(&addr).await.map_err(to_status)?;
-        let acc = acc.ok_or_else(|| Status::not_found(format!("account {addr} not found")))?;
+        let acc = self.existing_account(&req, &req.get_ref().address).await?;
         Ok(Response::new(QueryAccountResponse { account: Some(Any { type_url: BASE_ACCOUNT_URL.into(), value: acc.encode_to_vec() }) }))
     }
 
@@ -116,10 +121,7 @@ impl Query for AuthQuery {
     }
 
     async fn account_info(&self, req: Request<QueryAccountInfoRequest>) -> Result<Response<QueryAccountInfoResponse>, Status> {
-        let snapshot = request_snapshot(&self.storage, &req)?;
-        let addr = parse_address(&req.get_ref().address)?;
-        let acc = snapshot.account(&addr).await.map_err(to_status)?;
-        let acc = acc.ok_or_else(|| Status::not_found(format!("account {addr} not found")))?;
+        let acc = self.existing_account(&req, &req.get_ref().address).await?;
         Ok(Response::new(QueryAccountInfoResponse { info: Some(acc) }))
     }
 }

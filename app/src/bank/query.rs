@@ -1,6 +1,6 @@
 //! `cosmos.bank.v1beta1.Query`, served over gRPC and ABCI query.
 
-use cnidarium::Storage;
+use cnidarium::{Snapshot, Storage};
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_server::Query, *};
 use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
@@ -53,33 +53,41 @@ pub fn paginate(items: Vec<ProtoCoin>, page: Option<&PageRequest>) -> Result<(Ve
     Ok((page_items, PageResponse { next_key, total: if count_total { total } else { 0 } }))
 }
 
+/// `address`'s balance of `denom`, as a coin (zero if it holds none).
+async fn denom_balance(snapshot: &Snapshot, address: &str, denom: String) -> Result<ProtoCoin, Status> {
+    let addr = parse_address(address)?;
+    check_denom(&denom)?;
+    let amount = snapshot.balance(&addr, &denom).await.map_err(to_status)?;
+    Ok(Coin { denom, amount }.to_proto())
+}
+
+/// One page of `address`'s balances, sorted by denom.
+async fn balances_page(snapshot: &Snapshot, address: &str, page: Option<&PageRequest>) -> Result<(Vec<ProtoCoin>, PageResponse), Status> {
+    let addr = parse_address(address)?;
+    let all = snapshot.all_balances(&addr).await.map_err(to_status)?.to_proto();
+    paginate(all, page)
+}
+
 #[tonic::async_trait]
 impl Query for BankQuery {
     async fn balance(&self, req: Request<QueryBalanceRequest>) -> Result<Response<QueryBalanceResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let r = req.into_inner();
-        let addr = parse_address(&r.address)?;
-        check_denom(&r.denom)?;
-        let amount = snapshot.balance(&addr, &r.denom).await.map_err(to_status)?;
-        Ok(Response::new(QueryBalanceResponse { balance: Some(Coin { denom: r.denom, amount }.to_proto()) }))
+        Ok(Response::new(QueryBalanceResponse { balance: Some(denom_balance(&snapshot, &r.address, r.denom).await?) }))
     }
 
     async fn all_balances(&self, req: Request<QueryAllBalancesRequest>) -> Result<Response<QueryAllBalancesResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
-        let r = req.into_inner();
-        let addr = parse_address(&r.address)?;
-        let all = snapshot.all_balances(&addr).await.map_err(to_status)?.to_proto();
-        let (balances, pagination) = paginate(all, r.pagination.as_ref())?;
+        let r = req.get_ref();
+        let (balances, pagination) = balances_page(&snapshot, &r.address, r.pagination.as_ref()).await?;
         Ok(Response::new(QueryAllBalancesResponse { balances, pagination: Some(pagination) }))
     }
 
+    // No vesting or locks: everything held is spendable.
     async fn spendable_balances(&self, req: Request<QuerySpendableBalancesRequest>) -> Result<Response<QuerySpendableBalancesResponse>, Status> {
-        // No vesting or locks: everything held is spendable.
         let snapshot = request_snapshot(&self.storage, &req)?;
-        let r = req.into_inner();
-        let addr = parse_address(&r.address)?;
-        let all = snapshot.all_balances(&addr).await.map_err(to_status)?.to_proto();
-        let (balances, pagination) = paginate(all, r.pagination.as_ref())?;
+        let r = req.get_ref();
+        let (balances, pagination) = balances_page(&snapshot, &r.address, r.pagination.as_ref()).await?;
         Ok(Response::new(QuerySpendableBalancesResponse { balances, pagination: Some(pagination) }))
     }
 
@@ -89,10 +97,7 @@ impl Query for BankQuery {
     ) -> Result<Response<QuerySpendableBalanceByDenomResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let r = req.into_inner();
-        let addr = parse_address(&r.address)?;
-        check_denom(&r.denom)?;
-        let amount = snapshot.balance(&addr, &r.denom).await.map_err(to_status)?;
-        Ok(Response::new(QuerySpendableBalanceByDenomResponse { balance: Some(Coin { denom: r.denom, amount }.to_proto()) }))
+        Ok(Response::new(QuerySpendableBalanceByDenomResponse { balance: Some(denom_balance(&snapshot, &r.address, r.denom).await?) }))
     }
 
     async fn total_supply(&self, req: Request<QueryTotalSupplyRequest>) -> Result<Response<QueryTotalSupplyResponse>, Status> {

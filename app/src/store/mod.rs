@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::types::Amount;
 pub use gas::{GasCosts, GasMeter};
 
-pub(crate) const GAS_METER: &str = "aegis/gas_meter";
+const GAS_METER: &str = "aegis/gas_meter";
 const BLOCK_CONTEXT: &str = "aegis/block_context";
 
 /// What a block's execution knows about the block: set once per block.
@@ -116,6 +116,11 @@ impl<T: StateRead + ?Sized> StoreRead for T {}
 pub trait StoreWrite: StateWrite + StoreRead {
     fn put_gas_meter(&mut self, meter: GasMeter) {
         self.object_put(GAS_METER, meter);
+    }
+
+    /// Remove the transaction's meter so block-level work is not metered.
+    fn clear_gas_meter(&mut self) {
+        self.object_delete(GAS_METER);
     }
 
     fn put_block_context(&mut self, ctx: BlockContext) {
