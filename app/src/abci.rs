@@ -104,9 +104,12 @@ async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<Consen
             let t = split_time(req.time);
             let app_hash = app.init_chain(&req.chain_id, &req.app_state_bytes, t).await.map_err(|e| format!("genesis rejected: {e}"))?;
             info!(chain_id = %req.chain_id, app_hash = %hex::encode_upper(&app_hash), "genesis committed");
+            // Genesis operators with a consensus key and stake are the first
+            // validators; with none, CometBFT keeps genesis.json's.
+            let validators = app.genesis_validators().await?;
             ConsensusResponse::InitChain(response::InitChain {
                 consensus_params: None,
-                validators: vec![],
+                validators,
                 app_hash: app_hash.try_into()?,
             })
         }
@@ -145,7 +148,7 @@ async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<Consen
             ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
                 events: out.events,
                 tx_results: out.tx_results.into_iter().map(exec_tx_result).collect(),
-                validator_updates: vec![],
+                validator_updates: out.validator_updates,
                 consensus_param_updates: None,
                 app_hash: out.app_hash.try_into()?,
             })

@@ -15,14 +15,21 @@ use tendermint::abci::{Event, EventAttributeIndexExt};
 
 use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthParams, AuthRead};
 use crate::bank::{genesis::BankGenesis, msgs::MSG_SEND_RESPONSE_URL};
+use crate::delegation::genesis::DelegationGenesis;
+use crate::delegation::{DelegationRead, DelegationWrite};
+use crate::restaking::genesis::RestakingGenesis;
+use crate::rewards::genesis::RewardsGenesis;
 use crate::error::{AppError, AppResult, SdkError};
 use crate::store::{BlockContext, GasMeter, StoreRead, StoreWrite};
 use crate::tx::{decode_tx, ExecMode, Msg, ParsedTx};
 use crate::types::Address;
+use aegis_proto::aegis::delegation::v1 as dpb;
+use aegis_proto::aegis::restaking::v1 as rpb;
+use aegis_proto::aegis::rewards::v1 as wpb;
 
 /// Module accounts: addresses no user holds a key for, which may not receive
 /// MsgSend transfers.
-pub const MODULE_ACCOUNTS: &[&str] = &[auth::FEE_COLLECTOR];
+pub const MODULE_ACCOUNTS: &[&str] = &[auth::FEE_COLLECTOR, crate::rewards::DISTRIBUTION];
 
 pub fn is_module_account(addr: &Address) -> bool {
     MODULE_ACCOUNTS.iter().any(|name| Address::module(name) == *addr)
@@ -34,6 +41,9 @@ pub fn is_module_account(addr: &Address) -> bool {
 pub struct AppGenesis {
     pub auth: AuthGenesis,
     pub bank: BankGenesis,
+    pub restaking: RestakingGenesis,
+    pub delegation: DelegationGenesis,
+    pub rewards: RewardsGenesis,
 }
 
 const LAST_BLOCK_KEY: &str = "app/last_block";
@@ -76,6 +86,8 @@ pub struct BlockInput {
 #[derive(Clone, Debug)]
 pub struct BlockOutput {
     pub tx_results: Vec<TxOutcome>,
+    /// Validator-set changes (epoch ends only).
+    pub validator_updates: Vec<tendermint::validator::Update>,
     pub events: Vec<Event>,
     pub app_hash: Vec<u8>,
 }
@@ -131,6 +143,11 @@ impl App {
         let mut state = StateDelta::new(self.storage.latest_snapshot());
         genesis.auth.apply(&mut state, chain_id).await?;
         genesis.bank.apply(&mut state).await?;
+        genesis.restaking.apply(&mut state).await?;
+        genesis.rewards.apply(&mut state).await?;
+        genesis.delegation.apply(&mut state).await?;
+        let set = crate::delegation::hooks::compute_validator_set(&state, 0).await?;
+        state.put_validator_set(&set)?;
         state.write_json(LAST_BLOCK_KEY.into(), &LastBlock { height: 0, time_seconds: genesis_time.0, time_nanos: genesis_time.1 })?;
         let root = self.storage.commit(state).await.map_err(AppError::from)?;
         Ok(root.0.to_vec())
@@ -147,11 +164,20 @@ impl App {
         let mut state = StateDelta::new(snapshot);
         state.put_block_context(BlockContext { chain_id, height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos });
 
+        // Block hooks run in forks so their events can be returned.
+        let mut begin = StateDelta::new(&mut state);
+        crate::rewards::hooks::begin_block(&mut begin).await.context("distributing rewards")?;
+        let (_, mut events) = begin.apply();
         let mut tx_results = Vec::with_capacity(block.txs.len());
         for tx in &block.txs {
             tx_results.push(execute_tx(&mut state, tx, ExecMode::Deliver, &MinGasPrice::zero()).await);
         }
 
+        let mut end = StateDelta::new(&mut state);
+        let updates = crate::delegation::hooks::end_block(&mut end, block.height).await.context("epoch end")?;
+        let (_, end_events) = end.apply();
+        events.extend(end_events);
+        let validator_updates = updates.iter().map(|u| u.to_tendermint()).collect::<AppResult<Vec<_>>>()?;
         state.write_json(
             LAST_BLOCK_KEY.into(),
             &LastBlock { height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos },
@@ -159,7 +185,17 @@ impl App {
         let batch = self.storage.prepare_commit(state).await.context("staging the block's writes")?;
         let app_hash = batch.root_hash().0.to_vec();
         *self.staged.lock().expect("staged lock") = Some(batch);
-        Ok(BlockOutput { tx_results, events: vec![], app_hash })
+        Ok(BlockOutput { tx_results, validator_updates, events, app_hash })
+    }
+
+    /// The validator set chosen at genesis, as CometBFT updates (empty if
+    /// genesis has no operator with a consensus key and stake).
+    pub async fn genesis_validators(&self) -> anyhow::Result<Vec<tendermint::validator::Update>> {
+        let set = self.storage.latest_snapshot().validator_set().await?;
+        set.validators
+            .iter()
+            .map(|v| crate::delegation::hooks::PowerUpdate { consensus_pubkey: v.consensus_pubkey.clone(), power: v.power }.to_tendermint().map_err(|e| anyhow!(e)))
+            .collect()
     }
 
     /// Persist the staged block atomically.
@@ -274,5 +310,51 @@ async fn execute_msg<S: StoreWrite + Send>(state: &mut S, msg: &Msg) -> AppResul
             m.check_and_execute(state).await?;
             Ok(tendermint_proto::google::protobuf::Any { type_url: MSG_SEND_RESPONSE_URL.into(), value: vec![] })
         }
+        Msg::Deposit(m) => {
+            let shares = m.check_and_execute(state).await?;
+            Ok(response("/aegis.restaking.v1.MsgDepositResponse", &rpb::MsgDepositResponse { shares: shares.to_string() }))
+        }
+        Msg::QueueWithdrawal(m) => {
+            let withdrawal_id = m.check_and_execute(state).await?;
+            Ok(response("/aegis.restaking.v1.MsgQueueWithdrawalResponse", &rpb::MsgQueueWithdrawalResponse { withdrawal_id }))
+        }
+        Msg::CompleteWithdrawal(m) => {
+            let paid = m.check_and_execute(state).await?;
+            Ok(response("/aegis.restaking.v1.MsgCompleteWithdrawalResponse", &rpb::MsgCompleteWithdrawalResponse { amount: paid.iter().map(|c| c.to_proto()).collect() }))
+        }
+        Msg::CreateStrategy(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.restaking.v1.MsgCreateStrategyResponse", &rpb::MsgCreateStrategyResponse {}))
+        }
+        Msg::RegisterOperator(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.delegation.v1.MsgRegisterOperatorResponse", &dpb::MsgRegisterOperatorResponse {}))
+        }
+        Msg::UpdateOperator(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.delegation.v1.MsgUpdateOperatorResponse", &dpb::MsgUpdateOperatorResponse {}))
+        }
+        Msg::Delegate(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.delegation.v1.MsgDelegateResponse", &dpb::MsgDelegateResponse {}))
+        }
+        Msg::Undelegate(m) => {
+            let withdrawal_id = m.check_and_execute(state).await?;
+            Ok(response("/aegis.delegation.v1.MsgUndelegateResponse", &dpb::MsgUndelegateResponse { withdrawal_id }))
+        }
+        Msg::Redelegate(m) => {
+            let withdrawal_id = m.check_and_execute(state).await?;
+            Ok(response("/aegis.delegation.v1.MsgRedelegateResponse", &dpb::MsgRedelegateResponse { withdrawal_id }))
+        }
+        Msg::ClaimRewards(m) => {
+            let paid = m.check_and_execute(state).await?;
+            let amount = vec![crate::types::Coin::new(crate::types::NATIVE_DENOM, paid).to_proto()];
+            Ok(response("/aegis.rewards.v1.MsgClaimRewardsResponse", &wpb::MsgClaimRewardsResponse { amount }))
+        }
     }
+}
+
+/// `Any`-pack a message response under its `/<package>.<Name>` type URL.
+fn response<M: Message>(type_url: &str, m: &M) -> tendermint_proto::google::protobuf::Any {
+    tendermint_proto::google::protobuf::Any { type_url: type_url.into(), value: m.encode_to_vec() }
 }

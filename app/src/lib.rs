@@ -9,8 +9,12 @@ pub mod abci;
 pub mod app;
 pub mod auth;
 pub mod bank;
+pub mod delegation;
 pub mod error;
+pub mod math;
 pub mod query;
+pub mod restaking;
+pub mod rewards;
 pub mod signer;
 pub mod store;
 #[doc(hidden)]

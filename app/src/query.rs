@@ -217,6 +217,12 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     let bank = crate::bank::query::BankQuery::new(storage.clone());
     let auth = crate::auth::query::AuthQuery::new(storage.clone());
     let aegis_auth = crate::auth::query::AegisAuthQuery::new(storage.clone());
+    use aegis_proto::aegis::delegation::v1::query_server::Query as _;
+    use aegis_proto::aegis::restaking::v1::query_server::Query as _;
+    use aegis_proto::aegis::rewards::v1::query_server::Query as _;
+    let restaking = crate::restaking::query::RestakingQuery::new(storage.clone());
+    let delegation = crate::delegation::query::DelegationQuery::new(storage.clone());
+    let rewards = crate::rewards::query::RewardsQuery::new(storage.clone());
     let s = snapshot;
     Some(match path {
         "/cosmos.bank.v1beta1.Query/Balance" => call(s, data, |r| bank.balance(r)).await,
@@ -231,9 +237,70 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/cosmos.auth.v1beta1.Query/Params" => call(s, data, |r| auth.params(r)).await,
         "/cosmos.auth.v1beta1.Query/Bech32Prefix" => call(s, data, |r| auth.bech32_prefix(r)).await,
         "/cosmos.auth.v1beta1.Query/ModuleAccountByName" => call(s, data, |r| auth.module_account_by_name(r)).await,
+        "/aegis.restaking.v1.Query/Params" => call(s, data, |r| restaking.params(r)).await,
+        "/aegis.restaking.v1.Query/Strategies" => call(s, data, |r| restaking.strategies(r)).await,
+        "/aegis.restaking.v1.Query/Strategy" => call(s, data, |r| restaking.strategy(r)).await,
+        "/aegis.restaking.v1.Query/StakerDeposits" => call(s, data, |r| restaking.staker_deposits(r)).await,
+        "/aegis.restaking.v1.Query/QueuedWithdrawals" => call(s, data, |r| restaking.queued_withdrawals(r)).await,
+        "/aegis.delegation.v1.Query/Params" => call(s, data, |r| delegation.params(r)).await,
+        "/aegis.delegation.v1.Query/Operator" => call(s, data, |r| delegation.operator(r)).await,
+        "/aegis.delegation.v1.Query/Operators" => call(s, data, |r| delegation.operators(r)).await,
+        "/aegis.delegation.v1.Query/OperatorDelegators" => call(s, data, |r| delegation.operator_delegators(r)).await,
+        "/aegis.delegation.v1.Query/Delegation" => call(s, data, |r| delegation.delegation(r)).await,
+        "/aegis.delegation.v1.Query/ValidatorSet" => call(s, data, |r| delegation.validator_set(r)).await,
+        "/aegis.rewards.v1.Query/Params" => call(s, data, |r| rewards.params(r)).await,
+        "/aegis.rewards.v1.Query/PendingRewards" => call(s, data, |r| rewards.pending_rewards(r)).await,
         "/aegis.auth.v1.Query/Params" => {
             call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
         }
         _ => return None,
     })
+}
+
+/// Key pagination over the keys under `prefix` (Cosmos `PageRequest`
+/// semantics: `key` is the first key suffix of the page, `next_key` that
+/// of the next page). Streams, so a page costs O(offset + limit) reads.
+pub async fn page_keys(
+    snapshot: &Snapshot,
+    prefix: &str,
+    page: Option<&cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest>,
+) -> Result<(Vec<String>, cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse), Status> {
+    use cnidarium::StateRead;
+    use futures::StreamExt;
+    let (key, offset, limit, count_total) = match page {
+        Some(p) => (String::from_utf8_lossy(&p.key).to_string(), p.offset, if p.limit == 0 { 100 } else { p.limit.min(1000) }, p.count_total),
+        None => (String::new(), 0, 100, false),
+    };
+    if page.is_some_and(|p| p.reverse) {
+        return Err(Status::invalid_argument("pagination: reverse is not supported here"));
+    }
+    if !key.is_empty() && offset > 0 {
+        return Err(Status::invalid_argument("pagination: set either key or offset, not both"));
+    }
+    let mut stream = Box::pin(snapshot.prefix_keys(prefix));
+    let mut out = Vec::new();
+    let mut next_key = Vec::new();
+    let mut seen = 0u64;
+    let mut total = 0u64;
+    while let Some(item) = stream.next().await {
+        let k = item.map_err(|e| Status::internal(format!("{e:#}")))?;
+        let suffix = k[prefix.len()..].to_string();
+        total += 1;
+        if suffix.as_str() < key.as_str() {
+            continue;
+        }
+        seen += 1;
+        if seen <= offset {
+            continue;
+        }
+        if (out.len() as u64) < limit {
+            out.push(suffix);
+        } else if next_key.is_empty() {
+            next_key = suffix.into_bytes();
+            if !count_total {
+                break;
+            }
+        }
+    }
+    Ok((out, cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse { next_key, total: if count_total { total } else { 0 } }))
 }

@@ -37,6 +37,7 @@ pub fn genesis_with(balances: &[(Address, Vec<Coin>)]) -> AppGenesis {
                 })
                 .collect(),
         },
+        ..Default::default()
     }
 }
 
@@ -97,6 +98,8 @@ impl TestChain {
     pub async fn check_invariants(&self) {
         let snap = self.storage().latest_snapshot();
         snap.check_supply_invariant().await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
+        crate::restaking::state::check_restaking_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
+        crate::rewards::state::check_rewards_invariant(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
     }
 
     /// Drop the in-memory app and reopen the store from disk, as a restarted

@@ -11,6 +11,14 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 
 use crate::bank::msgs::{Transfer, MSG_SEND_URL};
+use crate::delegation::msgs as dm;
+use crate::restaking::msgs as rm;
+use crate::rewards::msgs as wm;
+use crate::{delegation, restaking, rewards};
+
+fn decode<M: Message + Default>(any: &tendermint_proto::google::protobuf::Any) -> Result<M, prost::DecodeError> {
+    M::decode(any.value.as_slice())
+}
 use crate::error::{AppResult, SdkError};
 use crate::types::{Address, Coins};
 
@@ -35,6 +43,16 @@ pub enum ExecMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
     BankSend(Transfer),
+    Deposit(restaking::msgs::Deposit),
+    QueueWithdrawal(restaking::msgs::QueueWithdrawal),
+    CompleteWithdrawal(restaking::msgs::CompleteWithdrawal),
+    CreateStrategy(restaking::msgs::CreateStrategy),
+    RegisterOperator(delegation::msgs::RegisterOperator),
+    UpdateOperator(delegation::msgs::UpdateOperator),
+    Delegate(delegation::msgs::Delegate),
+    Undelegate(delegation::msgs::Undelegate),
+    Redelegate(delegation::msgs::Redelegate),
+    ClaimRewards(rewards::msgs::ClaimRewards),
 }
 
 impl Msg {
@@ -43,25 +61,58 @@ impl Msg {
         let bad = |e: prost::DecodeError| SdkError::TxDecode(format!("cannot decode {}: {e}", any.type_url));
         match any.type_url.as_str() {
             MSG_SEND_URL => Ok(Msg::BankSend(Transfer::check_stateless(&MsgSend::decode(any.value.as_slice()).map_err(bad)?)?)),
+            rm::MSG_DEPOSIT_URL => Ok(Msg::Deposit(rm::Deposit::check_stateless(&decode(any).map_err(bad)?)?)),
+            rm::MSG_QUEUE_WITHDRAWAL_URL => Ok(Msg::QueueWithdrawal(rm::QueueWithdrawal::check_stateless(&decode(any).map_err(bad)?)?)),
+            rm::MSG_COMPLETE_WITHDRAWAL_URL => Ok(Msg::CompleteWithdrawal(rm::CompleteWithdrawal::check_stateless(&decode(any).map_err(bad)?)?)),
+            rm::MSG_CREATE_STRATEGY_URL => Ok(Msg::CreateStrategy(rm::CreateStrategy::check_stateless(&decode(any).map_err(bad)?)?)),
+            dm::MSG_REGISTER_OPERATOR_URL => Ok(Msg::RegisterOperator(dm::RegisterOperator::check_stateless(&decode(any).map_err(bad)?)?)),
+            dm::MSG_UPDATE_OPERATOR_URL => Ok(Msg::UpdateOperator(dm::UpdateOperator::check_stateless(&decode(any).map_err(bad)?)?)),
+            dm::MSG_DELEGATE_URL => Ok(Msg::Delegate(dm::Delegate::check_stateless(&decode(any).map_err(bad)?)?)),
+            dm::MSG_UNDELEGATE_URL => Ok(Msg::Undelegate(dm::Undelegate::check_stateless(&decode(any).map_err(bad)?)?)),
+            dm::MSG_REDELEGATE_URL => Ok(Msg::Redelegate(dm::Redelegate::check_stateless(&decode(any).map_err(bad)?)?)),
+            wm::MSG_CLAIM_REWARDS_URL => Ok(Msg::ClaimRewards(wm::ClaimRewards::check_stateless(&decode(any).map_err(bad)?)?)),
             other => Err(SdkError::UnknownRequest(format!("unrecognized message type {other}")).into()),
         }
     }
 
     pub fn signers(&self) -> Vec<Address> {
-        match self {
-            Msg::BankSend(m) => vec![m.signer()],
-        }
+        vec![match self {
+            Msg::BankSend(m) => m.signer(),
+            Msg::Deposit(m) => m.staker,
+            Msg::QueueWithdrawal(m) => m.staker,
+            Msg::CompleteWithdrawal(m) => m.staker,
+            Msg::CreateStrategy(m) => m.authority,
+            Msg::RegisterOperator(m) => m.operator,
+            Msg::UpdateOperator(m) => m.operator,
+            Msg::Delegate(m) => m.staker,
+            Msg::Undelegate(m) => m.staker,
+            Msg::Redelegate(m) => m.staker,
+            Msg::ClaimRewards(m) => m.claimer,
+        }]
     }
 
     pub fn type_url(&self) -> &'static str {
         match self {
             Msg::BankSend(_) => MSG_SEND_URL,
+            Msg::Deposit(_) => rm::MSG_DEPOSIT_URL,
+            Msg::QueueWithdrawal(_) => rm::MSG_QUEUE_WITHDRAWAL_URL,
+            Msg::CompleteWithdrawal(_) => rm::MSG_COMPLETE_WITHDRAWAL_URL,
+            Msg::CreateStrategy(_) => rm::MSG_CREATE_STRATEGY_URL,
+            Msg::RegisterOperator(_) => dm::MSG_REGISTER_OPERATOR_URL,
+            Msg::UpdateOperator(_) => dm::MSG_UPDATE_OPERATOR_URL,
+            Msg::Delegate(_) => dm::MSG_DELEGATE_URL,
+            Msg::Undelegate(_) => dm::MSG_UNDELEGATE_URL,
+            Msg::Redelegate(_) => dm::MSG_REDELEGATE_URL,
+            Msg::ClaimRewards(_) => wm::MSG_CLAIM_REWARDS_URL,
         }
     }
 
     pub fn module(&self) -> &'static str {
         match self {
             Msg::BankSend(_) => "bank",
+            Msg::Deposit(_) | Msg::QueueWithdrawal(_) | Msg::CompleteWithdrawal(_) | Msg::CreateStrategy(_) => "restaking",
+            Msg::RegisterOperator(_) | Msg::UpdateOperator(_) | Msg::Delegate(_) | Msg::Undelegate(_) | Msg::Redelegate(_) => "delegation",
+            Msg::ClaimRewards(_) => "rewards",
         }
     }
 }

@@ -30,6 +30,12 @@ mod tests {
             "cosmos.base.tendermint.v1beta1.Service",
             "cosmos.tx.v1beta1.Service",
             "aegis.auth.v1.Query",
+            "aegis.restaking.v1.Msg",
+            "aegis.restaking.v1.Query",
+            "aegis.delegation.v1.Msg",
+            "aegis.delegation.v1.Query",
+            "aegis.rewards.v1.Msg",
+            "aegis.rewards.v1.Query",
         ] {
             assert!(services.iter().any(|s| s == want), "{want} missing from {services:?}");
         }

@@ -1,0 +1,212 @@
+//! Delegation state keys and typed access. The only place delegation keys
+//! are spelled.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::DelegationParams;
+use crate::error::{AppError, AppResult};
+use crate::math::WAD;
+use crate::store::{StoreRead, StoreWrite};
+use crate::types::Address;
+
+mod keys {
+    use crate::types::Address;
+
+    pub const PARAMS: &str = "delegation/params";
+    pub const OPERATORS: &str = "delegation/operators/";
+    pub const VALIDATORS: &str = "delegation/validator_set";
+
+    pub fn operator(op: &Address) -> String {
+        format!("{OPERATORS}{}", op.to_hex())
+    }
+    pub fn stake(op: &Address, denom: &str) -> String {
+        format!("delegation/stake/{}/{denom}", op.to_hex())
+    }
+    pub fn stakes_of(op: &Address) -> String {
+        format!("delegation/stake/{}/", op.to_hex())
+    }
+    pub fn delegation(staker: &Address) -> String {
+        format!("delegation/delegations/{}", staker.to_hex())
+    }
+    pub fn delegators_of(op: &Address) -> String {
+        format!("delegation/delegators/{}/", op.to_hex())
+    }
+    pub fn delegator(op: &Address, staker: &Address) -> String {
+        format!("delegation/delegators/{}/{}", op.to_hex(), staker.to_hex())
+    }
+    pub fn consensus_key(key_hex: &str) -> String {
+        format!("delegation/consensus_keys/{key_hex}")
+    }
+}
+
+/// The delegators-of-an-operator index prefix, for paginated queries.
+pub fn delegators_prefix(op: &Address) -> String {
+    keys::delegators_of(op)
+}
+
+pub fn operators_prefix() -> &'static str {
+    keys::OPERATORS
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OperatorMetadata {
+    pub moniker: String,
+    pub website: String,
+    pub details: String,
+    pub metadata_uri: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub address: Address,
+    pub metadata: OperatorMetadata,
+    pub commission_rate_bps: u32,
+    pub max_commission_rate_bps: u32,
+    pub max_commission_change_rate_bps: u32,
+    /// Block time of the last commission change (registration counts).
+    pub commission_updated_at: i64,
+    /// Hex of the 32-byte ed25519 consensus key, if any.
+    pub consensus_pubkey: Option<String>,
+    pub delegator_count: u64,
+}
+
+/// An operator's stake in one strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorStake {
+    /// Sum of its delegators' scaled shares.
+    pub total_scaled: u128,
+    /// Sum of the scaled shares of withdrawals queued from it and not yet
+    /// completed: still slashable.
+    pub queued_scaled: u128,
+    /// WAD; starts at 1.0 and only falls (slashing).
+    pub max_magnitude: u128,
+}
+
+impl Default for OperatorStake {
+    fn default() -> Self {
+        OperatorStake { total_scaled: 0, queued_scaled: 0, max_magnitude: WAD }
+    }
+}
+
+impl OperatorStake {
+    /// Withdrawable shares delegated to the operator (not counting escrow).
+    pub fn active_shares(&self) -> u128 {
+        crate::math::mul_wad_down(self.total_scaled, self.max_magnitude).unwrap_or(u128::MAX)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorEntry {
+    pub operator: Address,
+    pub consensus_pubkey: String,
+    pub power: i64,
+    pub tokens: u128,
+}
+
+/// The provider's validator set chosen at an epoch end, ordered by power
+/// (descending), then operator address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorSet {
+    pub epoch_height: u64,
+    pub validators: Vec<ValidatorEntry>,
+}
+
+fn parse_hex_addr(hex_str: &str) -> AppResult<Address> {
+    let bytes: [u8; 20] = hex::decode(hex_str)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| AppError::internal(format!("corrupt address {hex_str}")))?;
+    Ok(Address(bytes))
+}
+
+#[async_trait]
+pub trait DelegationRead: StoreRead {
+    async fn delegation_params(&self) -> AppResult<DelegationParams> {
+        Ok(self.read_json(keys::PARAMS).await?.unwrap_or_default())
+    }
+
+    async fn operator(&self, op: &Address) -> AppResult<Option<Operator>> {
+        self.read_json(&keys::operator(op)).await
+    }
+
+    /// Every operator, in address order. O(operators): for epoch ends and
+    /// queries, never per transaction.
+    async fn all_operators(&self) -> AppResult<Vec<Operator>> {
+        let mut out = Vec::new();
+        for (key, value) in self.read_prefix(keys::OPERATORS).await? {
+            out.push(serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt {key}: {e}")))?);
+        }
+        Ok(out)
+    }
+
+    async fn operator_stake(&self, op: &Address, denom: &str) -> AppResult<OperatorStake> {
+        Ok(self.read_json(&keys::stake(op, denom)).await?.unwrap_or_default())
+    }
+
+    /// Every strategy an operator has a stake record in, by denom.
+    async fn operator_stakes(&self, op: &Address) -> AppResult<Vec<(String, OperatorStake)>> {
+        let prefix = keys::stakes_of(op);
+        let mut out = Vec::new();
+        for (key, value) in self.read_prefix(&prefix).await? {
+            out.push((key[prefix.len()..].to_string(), serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt {key}: {e}")))?));
+        }
+        Ok(out)
+    }
+
+    async fn delegated_operator(&self, staker: &Address) -> AppResult<Option<Address>> {
+        match self.read_bytes(&keys::delegation(staker)).await? {
+            Some(bytes) => Ok(Some(parse_hex_addr(std::str::from_utf8(&bytes).unwrap_or_default())?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn consensus_key_owner(&self, key_hex: &str) -> AppResult<Option<Address>> {
+        match self.read_bytes(&keys::consensus_key(key_hex)).await? {
+            Some(bytes) => Ok(Some(parse_hex_addr(std::str::from_utf8(&bytes).unwrap_or_default())?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn validator_set(&self) -> AppResult<ValidatorSet> {
+        Ok(self.read_json(keys::VALIDATORS).await?.unwrap_or_default())
+    }
+}
+
+impl<T: StoreRead + ?Sized> DelegationRead for T {}
+
+#[async_trait]
+pub trait DelegationWrite: StoreWrite {
+    fn put_delegation_params(&mut self, params: &DelegationParams) -> AppResult<()> {
+        self.write_json(keys::PARAMS.into(), params)
+    }
+
+    fn put_operator(&mut self, op: &Operator) -> AppResult<()> {
+        self.write_json(keys::operator(&op.address), op)
+    }
+
+    fn put_operator_stake(&mut self, op: &Address, denom: &str, stake: &OperatorStake) -> AppResult<()> {
+        self.write_json(keys::stake(op, denom), stake)
+    }
+
+    fn put_delegation(&mut self, staker: &Address, op: &Address) -> AppResult<()> {
+        self.write_bytes(keys::delegation(staker), op.to_hex().into_bytes())?;
+        self.write_bytes(keys::delegator(op, staker), vec![])
+    }
+
+    fn delete_delegation(&mut self, staker: &Address, op: &Address) -> AppResult<()> {
+        self.delete_key(keys::delegation(staker))?;
+        self.delete_key(keys::delegator(op, staker))
+    }
+
+    fn put_consensus_key(&mut self, key_hex: &str, op: &Address) -> AppResult<()> {
+        self.write_bytes(keys::consensus_key(key_hex), op.to_hex().into_bytes())
+    }
+
+    fn put_validator_set(&mut self, set: &ValidatorSet) -> AppResult<()> {
+        self.write_json(keys::VALIDATORS.into(), set)
+    }
+}
+
+impl<T: StoreWrite + ?Sized> DelegationWrite for T {}

@@ -1,0 +1,24 @@
+//! Native staking rewards: Cosmos x/distribution with EigenLayer-style
+//! accumulators. Each block, the inflation provision plus collected fees
+//! go to the provider's validators by voting power; each operator keeps its
+//! commission and the rest raises its reward-per-scaled-share accumulator
+//! for native stake. A staker's reward is its scaled native shares times
+//! the accumulator's rise since it last settled, so distribution is
+//! O(validators) per block and a claim is O(1). Slashes lower everyone's
+//! shares by the same factor and leave scaled shares alone, so they do not
+//! disturb the accumulator.
+
+pub mod error;
+pub mod genesis;
+pub mod hooks;
+pub mod msgs;
+pub mod params;
+pub mod query;
+pub mod state;
+
+pub use error::RewardsError;
+pub use params::RewardsParams;
+pub use state::{RewardsRead, RewardsWrite};
+
+/// Module account holding distributed but unclaimed rewards.
+pub const DISTRIBUTION: &str = "distribution";
