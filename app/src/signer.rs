@@ -87,6 +87,7 @@ impl Signer {
     }
 
     /// Sign `msgs` with SIGN_MODE_DIRECT; returns the `TxRaw` bytes.
+    /// (Pack Aegis messages with [`pack`].)
     pub fn sign(&self, msgs: Vec<Any>, opts: &SignOptions) -> Result<Vec<u8>> {
         let body = Body::new(msgs, opts.memo.clone(), cosmrs::tendermint::block::Height::try_from(opts.timeout_height)?);
         let fee_coin = cosmrs::Coin { denom: NATIVE_DENOM.parse().map_err(|e| anyhow!("{e}"))?, amount: opts.fee };
@@ -98,6 +99,11 @@ impl Signer {
             .map_err(|e| anyhow!("signing: {e}"))?;
         raw.to_bytes().map_err(|e| anyhow!("encoding: {e}"))
     }
+}
+
+/// `Any`-pack a message under its type URL ("/aegis.restaking.v1.MsgDeposit").
+pub fn pack<M: Message>(type_url: &str, msg: &M) -> Any {
+    Any { type_url: type_url.into(), value: msg.encode_to_vec() }
 }
 
 #[cfg(test)]
