@@ -129,6 +129,33 @@ impl TestChain {
         self.app().last_committed().await.unwrap().1
     }
 
+    /// Sign `msgs` from `from` with its current account number and
+    /// sequence, no fee and a generous gas limit.
+    pub async fn sign(&self, from: &Signer, msgs: Vec<cosmrs::Any>) -> Vec<u8> {
+        let (number, sequence) = self.account(&from.address).await.expect("signer exists");
+        let opts = SignOptions { fee: 0, gas_limit: 5_000_000, ..SignOptions::new(CHAIN_ID, number, sequence) };
+        from.sign(msgs, &opts).unwrap()
+    }
+
+    /// Run one block holding one tx of `msgs` from `from`; the outcome.
+    pub async fn exec(&mut self, from: &Signer, msgs: Vec<cosmrs::Any>) -> crate::app::TxOutcome {
+        let tx = self.sign(from, msgs).await;
+        self.block(vec![tx]).await.tx_results.remove(0)
+    }
+
+    /// The slash hook the slashing module will call, applied on its own as
+    /// a committed version (a block with nothing else in it): lower
+    /// `operator`'s max magnitude in `denom`. Returns the tokens burned.
+    pub async fn slash(&mut self, operator: &Address, denom: &str, new_magnitude: u128) -> u128 {
+        use crate::restaking::RestakingWrite;
+        let mut delta = cnidarium::StateDelta::new(self.storage().latest_snapshot());
+        let burned = delta.slash_magnitude(operator, denom, new_magnitude).await.expect("slash");
+        self.storage().commit(delta).await.expect("commit slash");
+        self.height += 1;
+        self.check_invariants().await;
+        burned
+    }
+
     /// Sign a MsgSend from `from` with its current account number and sequence.
     pub async fn send_tx(&self, from: &Signer, to: &Address, amount: u128) -> Vec<u8> {
         let (number, sequence) = self.account(&from.address).await.expect("sender exists");
