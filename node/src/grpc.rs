@@ -1,5 +1,5 @@
 //! The gRPC server of `aegisd start`: the app's query services (bank,
-//! auth), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
+//! auth, restaking, delegation, rewards), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
 //! (which need this node's CometBFT RPC), and server reflection so that
 //! grpcurl works with no proto files.
 
@@ -8,6 +8,9 @@ use std::str::FromStr;
 
 use aegis_app::auth::query::{AegisAuthQuery, AuthQuery};
 use aegis_app::bank::query::BankQuery;
+use aegis_app::delegation::query::DelegationQuery;
+use aegis_app::restaking::query::RestakingQuery;
+use aegis_app::rewards::query::RewardsQuery;
 use aegis_app::query::{abci_query, simulate_response, to_status};
 use cnidarium::Storage;
 use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer as AuthServer;
@@ -32,6 +35,9 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
         .add_service(BankServer::new(BankQuery::new(storage.clone())))
         .add_service(AuthServer::new(AuthQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
         .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
         .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
         .add_service(reflection_v1)

@@ -1,11 +1,19 @@
 //! `aegisd init` and `aegisd testnet generate`: CometBFT homes (config.toml,
 //! genesis.json, ed25519 validator and node keys) plus Aegis's app.toml,
-//! for one node or a local network on loopback.
+//! for one node or a local network on loopback. A generated network's
+//! validators are operators in app genesis (consensus key, self-delegation),
+//! with stakers delegated to them and liquid-staking strategies to deposit
+//! into; `aegisd init` writes a plain single-validator chain.
 
 use std::path::{Path, PathBuf};
 
 use aegis_app::auth::genesis::{AuthGenesis, GenesisAccount};
 use aegis_app::bank::genesis::{BankGenesis, GenesisBalance, GenesisCoin};
+use aegis_app::delegation::genesis::{DelegationGenesis, GenesisDelegation, GenesisOperator};
+use aegis_app::delegation::{DelegationParams, OperatorMetadata};
+use aegis_app::restaking::genesis::{GenesisStrategy, RestakingGenesis};
+use aegis_app::restaking::RestakingParams;
+use aegis_app::types::NATIVE_DENOM;
 use aegis_app::signer::Signer;
 use aegis_app::AppGenesis;
 use anyhow::{Context, Result};
@@ -20,10 +28,35 @@ use crate::keys::Keyring;
 
 /// uaegis given to the faucet account of a generated network.
 pub const FAUCET_BALANCE: u128 = 1_000_000_000_000_000;
-/// uaegis given to each validator's own account.
+/// uaegis given to each validator's own account (its self-delegation is
+/// deposited from it).
 pub const VALIDATOR_BALANCE: u128 = 1_000_000_000_000;
-/// CometBFT voting power of each generated validator.
+/// CometBFT voting power of the validator of `aegisd init` (which has no
+/// operator in app genesis, so CometBFT's genesis.json decides).
 pub const VALIDATOR_POWER: u64 = 10;
+/// uaegis each validator of `testnet generate` deposits and self-delegates
+/// in genesis (power 100000 at the default power reduction of 10^6).
+pub const SELF_DELEGATION: u128 = 100_000_000_000;
+/// Stakers created by `testnet generate` (named staker0, staker1, ...).
+pub const STAKERS: usize = 3;
+/// uaegis, and each liquid-staking denom, given to every staker.
+pub const STAKER_BALANCE: u128 = 1_000_000_000_000;
+/// uaegis staker i deposits in genesis and delegates to validator i % n.
+pub const STAKER_DELEGATION: u128 = 10_000_000_000;
+/// Liquid-staking-style denoms minted in genesis and accepted as strategies.
+pub const LST_DENOMS: [&str; 2] = ["stuaegis", "uqaegis"];
+/// The faucet's balance of each liquid-staking denom.
+pub const FAUCET_LST_BALANCE: u128 = 100_000_000_000_000;
+/// Deposit cap of each liquid-staking strategy.
+pub const LST_DEPOSIT_CAP: u128 = 1_000_000_000_000_000;
+/// Operator commission of the generated validators, basis points.
+pub const COMMISSION_BPS: u32 = 500;
+pub const MAX_COMMISSION_BPS: u32 = 2_000;
+pub const MAX_COMMISSION_CHANGE_BPS: u32 = 100;
+/// Devnet epochs are short so that validator-set changes show quickly.
+pub const DEVNET_BLOCKS_PER_EPOCH: u64 = 5;
+/// Devnet withdrawal escrow, seconds of block time.
+pub const DEVNET_WITHDRAWAL_DELAY_SECONDS: u64 = 20;
 
 /// One generated node: its ports and keys.
 pub struct NodeSpec {
@@ -180,40 +213,132 @@ fn genesis_time_now() -> String {
     tendermint::Time::from_unix_timestamp(now.as_secs() as i64, 0).expect("valid time").to_rfc3339()
 }
 
-/// Write homes for `nodes` sharing one genesis, with the faucet and each
-/// validator's account funded; returns the named accounts created.
-fn write_network(chain_id: &str, nodes: &[NodeSpec]) -> Result<Vec<(String, Signer, String)>> {
-    let mut accounts = vec![];
-    let faucet_mnemonic = random_mnemonic();
-    accounts.push(("faucet".to_string(), Signer::from_mnemonic(&faucet_mnemonic)?, faucet_mnemonic));
-    for n in nodes {
-        let m = random_mnemonic();
-        accounts.push((n.moniker.clone(), Signer::from_mnemonic(&m)?, m));
-    }
-    let app_state = AppGenesis {
-        auth: AuthGenesis { accounts: accounts.iter().map(|(_, s, _)| GenesisAccount { address: s.address.to_string() }).collect(), ..Default::default() },
-        bank: BankGenesis {
-            balances: accounts
-                .iter()
-                .enumerate()
-                .map(|(i, (_, s, _))| GenesisBalance {
-                    address: s.address.to_string(),
-                    coins: vec![GenesisCoin {
-                        denom: aegis_app::types::NATIVE_DENOM.into(),
-                        amount: if i == 0 { FAUCET_BALANCE } else { VALIDATOR_BALANCE }.to_string(),
-                    }],
-                })
+/// A generated account: name, signer and mnemonic.
+pub type NamedAccount = (String, Signer, String);
+
+fn coin(denom: &str, amount: u128) -> GenesisCoin {
+    GenesisCoin { denom: denom.into(), amount: amount.to_string() }
+}
+
+/// Genesis coins must be sorted by denom.
+fn sorted(mut coins: Vec<GenesisCoin>) -> Vec<GenesisCoin> {
+    coins.sort_by(|a, b| a.denom.cmp(&b.denom));
+    coins
+}
+
+/// App genesis of a network whose validators are operators: each validator
+/// account deposits and self-delegates `SELF_DELEGATION` with its node's
+/// consensus key, staker i delegates `STAKER_DELEGATION` to validator i % n,
+/// the liquid-staking denoms are minted and accepted as strategies, and
+/// epochs and withdrawal delays are short. Returns the genesis and each
+/// validator's power as the app computes it at InitChain.
+fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer], stakers: &[&Signer]) -> (AppGenesis, Vec<u64>) {
+    let delegation_params = DelegationParams { blocks_per_epoch: DEVNET_BLOCKS_PER_EPOCH, ..DelegationParams::default() };
+    let mut balances = vec![GenesisBalance {
+        address: faucet.address.to_string(),
+        coins: sorted(std::iter::once(coin(NATIVE_DENOM, FAUCET_BALANCE)).chain(LST_DENOMS.iter().map(|d| coin(d, FAUCET_LST_BALANCE))).collect()),
+    }];
+    balances.extend(validators.iter().map(|v| GenesisBalance { address: v.address.to_string(), coins: vec![coin(NATIVE_DENOM, VALIDATOR_BALANCE)] }));
+    balances.extend(stakers.iter().map(|s| GenesisBalance {
+        address: s.address.to_string(),
+        coins: sorted(std::iter::once(coin(NATIVE_DENOM, STAKER_BALANCE)).chain(LST_DENOMS.iter().map(|d| coin(d, STAKER_BALANCE))).collect()),
+    }));
+    let mut tokens: Vec<u128> = vec![SELF_DELEGATION; nodes.len()];
+    let delegations = stakers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            tokens[i % nodes.len()] += STAKER_DELEGATION;
+            GenesisDelegation {
+                staker: s.address.to_string(),
+                operator: validators[i % nodes.len()].address.to_string(),
+                amount: format!("{STAKER_DELEGATION}{NATIVE_DENOM}"),
+            }
+        })
+        .collect();
+    let operators = nodes
+        .iter()
+        .zip(validators)
+        .map(|(n, v)| GenesisOperator {
+            address: v.address.to_string(),
+            metadata: OperatorMetadata { moniker: n.moniker.clone(), ..Default::default() },
+            commission_rate_bps: COMMISSION_BPS,
+            max_commission_rate_bps: MAX_COMMISSION_BPS,
+            max_commission_change_rate_bps: MAX_COMMISSION_CHANGE_BPS,
+            consensus_pubkey: B64.encode(n.validator_key.verification_key().as_bytes()),
+            self_delegation: format!("{SELF_DELEGATION}{NATIVE_DENOM}"),
+        })
+        .collect();
+    let powers = tokens.iter().map(|t| u64::try_from(t / delegation_params.power_reduction).expect("power fits u64")).collect();
+    let mut accounts = vec![faucet];
+    accounts.extend(validators);
+    accounts.extend(stakers);
+    let genesis = AppGenesis {
+        auth: AuthGenesis { accounts: accounts.iter().map(|s| GenesisAccount { address: s.address.to_string() }).collect(), ..Default::default() },
+        bank: BankGenesis { balances },
+        restaking: RestakingGenesis {
+            params: RestakingParams { withdrawal_delay_seconds: DEVNET_WITHDRAWAL_DELAY_SECONDS, authority: faucet.address },
+            strategies: std::iter::once(GenesisStrategy { denom: NATIVE_DENOM.into(), deposit_cap: None })
+                .chain(LST_DENOMS.iter().map(|d| GenesisStrategy { denom: d.to_string(), deposit_cap: Some(LST_DEPOSIT_CAP.to_string()) }))
                 .collect(),
         },
+        delegation: DelegationGenesis { params: delegation_params, operators, delegations },
+        rewards: Default::default(),
+    };
+    (genesis, powers)
+}
+
+/// App genesis without operators (`aegisd init`): the faucet and the
+/// validator's account funded with uaegis; CometBFT's genesis.json picks
+/// the validators.
+fn plain_genesis(faucet: &Signer, validators: &[&Signer]) -> AppGenesis {
+    let mut balances = vec![GenesisBalance { address: faucet.address.to_string(), coins: vec![coin(NATIVE_DENOM, FAUCET_BALANCE)] }];
+    balances.extend(validators.iter().map(|v| GenesisBalance { address: v.address.to_string(), coins: vec![coin(NATIVE_DENOM, VALIDATOR_BALANCE)] }));
+    let mut accounts = vec![faucet];
+    accounts.extend(validators);
+    AppGenesis {
+        auth: AuthGenesis { accounts: accounts.iter().map(|s| GenesisAccount { address: s.address.to_string() }).collect(), ..Default::default() },
+        bank: BankGenesis { balances },
+        ..Default::default()
+    }
+}
+
+/// Write homes for `nodes` sharing one genesis; returns the named accounts
+/// created (faucet, one per validator, then stakers). With `operators`,
+/// validators are operators in app genesis and stakers are created (see
+/// [`operator_genesis`]).
+fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<Vec<NamedAccount>> {
+    let named = |name: String| -> Result<NamedAccount> {
+        let m = random_mnemonic();
+        Ok((name, Signer::from_mnemonic(&m)?, m))
+    };
+    let mut accounts = vec![named("faucet".into())?];
+    for n in nodes {
+        accounts.push(named(n.moniker.clone())?);
+    }
+    if operators {
+        for i in 0..STAKERS {
+            accounts.push(named(format!("staker{i}"))?);
+        }
+    }
+    let faucet = &accounts[0].1;
+    let validators: Vec<&Signer> = accounts[1..=nodes.len()].iter().map(|a| &a.1).collect();
+    let stakers: Vec<&Signer> = accounts[nodes.len() + 1..].iter().map(|a| &a.1).collect();
+    let (app_state, powers) = if operators {
+        operator_genesis(nodes, faucet, &validators, &stakers)
+    } else {
+        (plain_genesis(faucet, &validators), vec![VALIDATOR_POWER; nodes.len()])
     };
     let genesis = json!({
         "genesis_time": genesis_time_now(),
         "chain_id": chain_id,
         "initial_height": "1",
-        "validators": nodes.iter().map(|n| json!({
+        // With operators these are the powers InitChain returns, so
+        // genesis.json and the app agree from the start.
+        "validators": nodes.iter().zip(&powers).map(|(n, power)| json!({
             "address": n.validator_address(),
             "pub_key": pub_key_json(&n.validator_key),
-            "power": VALIDATOR_POWER.to_string(),
+            "power": power.to_string(),
             "name": n.moniker,
         })).collect::<Vec<_>>(),
         "app_hash": "",
@@ -236,11 +361,15 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec]) -> Result<Vec<(String, Sign
         write_file(&cfg.join("node_key.json"), &serde_json::to_string_pretty(&json!({"priv_key": priv_key_json(&n.node_key)}))?, true)?;
         write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
         n.app_config().save(&n.home)?;
-        // Each node's keyring holds its own validator account; node 0's also the faucet.
+        // Each node's keyring holds its own validator account; node 0's also
+        // the faucet and the stakers.
         let keyring = Keyring::open(&n.home);
         keyring.store(&n.moniker, &accounts[i + 1].2)?;
         if i == 0 {
             keyring.store("faucet", &accounts[0].2)?;
+            for (name, _, mnemonic) in &accounts[nodes.len() + 1..] {
+                keyring.store(name, mnemonic)?;
+            }
         }
     }
     Ok(accounts)
@@ -253,7 +382,7 @@ pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16
     std::fs::create_dir_all(output)?;
     let output = output.canonicalize()?;
     let nodes = (0..validators).map(|i| NodeSpec::new(i, output.join(format!("node{i}")), base_port)).collect::<Result<Vec<_>>>()?;
-    let accounts = write_network(chain_id, &nodes)?;
+    let accounts = write_network(chain_id, &nodes, true)?;
     let endpoints = Endpoints {
         chains: vec![ChainEndpoints {
             chain_id: chain_id.to_string(),
@@ -284,7 +413,7 @@ pub fn init(home: &Path, chain_id: &str, base_port: u16) -> Result<()> {
     let home = home.canonicalize()?;
     let mut node = NodeSpec::new(0, home.clone(), base_port)?;
     node.moniker = "node".into();
-    let accounts = write_network(chain_id, std::slice::from_ref(&node))?;
+    let accounts = write_network(chain_id, std::slice::from_ref(&node), false)?;
     println!("initialised {} for chain {chain_id}", home.display());
     for (name, s, _) in accounts {
         println!("account {name}: {} (key in {}/keyring)", s.address, home.display());
