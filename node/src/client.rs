@@ -7,11 +7,15 @@ use aegis_app::types::{Address, Coin, Coins};
 use anyhow::{anyhow, bail, Context, Result};
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{query_client::QueryClient as AuthClient, BaseAccount, QueryAccountRequest};
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_client::QueryClient as BankClient, QueryAllBalancesRequest, QueryBalanceRequest};
-use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxResponse;
+use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{TxMsgData, TxResponse};
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::{service_client::ServiceClient as TmClient, GetNodeInfoRequest};
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{service_client::ServiceClient as TxClient, BroadcastMode, BroadcastTxRequest, GetTxRequest, SimulateRequest};
 use prost::Message;
 use tonic::transport::Channel;
+
+pub type RestakingClient = aegis_proto::aegis::restaking::v1::query_client::QueryClient<Channel>;
+pub type DelegationClient = aegis_proto::aegis::delegation::v1::query_client::QueryClient<Channel>;
+pub type RewardsClient = aegis_proto::aegis::rewards::v1::query_client::QueryClient<Channel>;
 
 pub struct GrpcClient {
     channel: Channel,
@@ -25,6 +29,18 @@ impl GrpcClient {
 
     pub fn channel(&self) -> Channel {
         self.channel.clone()
+    }
+
+    pub fn restaking(&self) -> RestakingClient {
+        RestakingClient::new(self.channel.clone())
+    }
+
+    pub fn delegation(&self) -> DelegationClient {
+        DelegationClient::new(self.channel.clone())
+    }
+
+    pub fn rewards(&self) -> RewardsClient {
+        RewardsClient::new(self.channel.clone())
     }
 
     pub async fn chain_id(&self) -> Result<String> {
@@ -61,7 +77,11 @@ impl GrpcClient {
 
     pub async fn simulate(&self, tx_bytes: Vec<u8>) -> Result<u64> {
         #[allow(deprecated)]
-        let r = TxClient::new(self.channel.clone()).simulate(SimulateRequest { tx: None, tx_bytes }).await?.into_inner();
+        let r = TxClient::new(self.channel.clone())
+            .simulate(SimulateRequest { tx: None, tx_bytes })
+            .await
+            .map_err(|s| anyhow!("simulating the tx failed: {}", s.message()))?
+            .into_inner();
         Ok(r.gas_info.ok_or_else(|| anyhow!("no gas info"))?.gas_used)
     }
 
@@ -108,4 +128,36 @@ impl GrpcClient {
         opts.fee = gas_price.required_fee(gas_limit);
         signer.sign(msgs, &opts)
     }
+
+    /// Sign `msgs` (gas simulated x1.3 unless `gas` is given), broadcast
+    /// them in sync mode and, with `wait`, poll until the tx is in a block.
+    /// Returns CheckTx's response if it rejected the tx (`code != 0`,
+    /// `height == 0`) or if `wait` is None; else the committed result.
+    pub async fn sign_and_broadcast(
+        &self,
+        signer: &Signer,
+        msgs: Vec<cosmrs::Any>,
+        gas: Option<u64>,
+        gas_price: &MinGasPrice,
+        memo: &str,
+        wait: Option<std::time::Duration>,
+    ) -> Result<TxResponse> {
+        let bytes = self.sign(signer, msgs, gas, gas_price, memo).await?;
+        let r = self.broadcast(bytes).await?;
+        match wait {
+            Some(timeout) if r.code == 0 => self.wait_for_tx(&r.txhash, timeout).await,
+            _ => Ok(r),
+        }
+    }
+}
+
+/// The per-message responses (`Any`s) in a committed tx's `data` (hex of
+/// a `TxMsgData`); empty if the tx failed or carries none.
+pub fn msg_responses(r: &TxResponse) -> Result<Vec<cosmrs::Any>> {
+    if r.data.is_empty() {
+        return Ok(vec![]);
+    }
+    let bytes = hex::decode(&r.data).context("tx data is not hex")?;
+    let data = TxMsgData::decode(bytes.as_slice()).context("tx data is not a TxMsgData")?;
+    Ok(data.msg_responses.into_iter().map(|a| cosmrs::Any { type_url: a.type_url, value: a.value }).collect())
 }

@@ -51,6 +51,14 @@ fn rpc_err(e: tendermint_rpc::Error) -> Status {
     Status::unavailable(format!("CometBFT RPC: {e}"))
 }
 
+/// The bytes of a tx result's `data` as `/tx` returned it. CometBFT's JSON
+/// carries them base64-encoded and tendermint-rpc 0.40 hands over that
+/// base64 text undecoded; anything that is not base64 is taken as is.
+fn rpc_tx_data(data: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_else(|_| data.to_vec())
+}
+
 pub struct TxService {
     storage: Storage,
     rpc: HttpClient,
@@ -110,7 +118,7 @@ impl txsvc::service_server::Service for TxService {
             txhash: found.hash.to_string(),
             codespace: r.codespace,
             code: r.code.value(),
-            data: hex::encode_upper(&r.data),
+            data: hex::encode_upper(rpc_tx_data(&r.data)),
             raw_log: r.log,
             logs: vec![],
             info: r.info,

@@ -9,5 +9,6 @@ pub mod config;
 pub mod grpc;
 pub mod keys;
 pub mod metrics;
+pub mod render;
 pub mod start;
 pub mod testnet;

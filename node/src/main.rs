@@ -1,12 +1,14 @@
 //! aegisd: the Aegis node (`start`) and its command-line client.
 
-use aegis_node::{client, config, keys, start, testnet};
+use aegis_node::{client, config, keys, render, start, testnet};
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use aegis_app::auth::params::MinGasPrice;
+use aegis_app::signer::pack;
+use aegis_proto::aegis::delegation::v1::OperatorMetadata;
 use aegis_app::types::{Address, Coins};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Parser, Subcommand};
@@ -104,6 +106,7 @@ struct TxArgs {
     /// Price per gas; the fee is gas limit x price, rounded up.
     #[arg(long, default_value = "0.025uaegis")]
     gas_prices: String,
+    /// Note stored in the transaction.
     #[arg(long, default_value = "")]
     memo: String,
     /// Return after CheckTx instead of waiting for the block.
@@ -113,8 +116,146 @@ struct TxArgs {
 
 #[derive(Subcommand)]
 enum TxCmd {
+    /// Bank transfers.
     #[command(subcommand)]
     Bank(BankTx),
+    /// Deposit into restaking strategies and withdraw through the escrow.
+    #[command(subcommand)]
+    Restaking(RestakingTx),
+    /// Register and update operators; delegate, undelegate, redelegate.
+    #[command(subcommand)]
+    Delegation(DelegationTx),
+    /// Claim staking rewards and operator commission.
+    #[command(subcommand)]
+    Rewards(RewardsTx),
+}
+
+#[derive(Subcommand)]
+enum RestakingTx {
+    /// Deposit tokens into the strategy of their denom, e.g. `deposit 1000000uaegis`; prints the shares minted.
+    Deposit {
+        /// <amount><denom>, e.g. 1000000uaegis.
+        amount: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Queue deposit shares for withdrawal (escrowed for the withdrawal delay); prints the withdrawal id.
+    QueueWithdrawal {
+        /// Deposit shares per strategy, <shares><denom> each, e.g. 1000000000000000uaegis.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        shares: Vec<String>,
+        /// Queue all deposit shares of every strategy the signer holds.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Complete a queued withdrawal once its delay has passed (tokens, or shares with --as-shares).
+    CompleteWithdrawal {
+        /// Withdrawal id (see `query restaking withdrawals`).
+        id: u64,
+        /// Receive deposit shares (delegated to the current operator) instead of tokens.
+        #[arg(long)]
+        as_shares: bool,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(Args, Clone, Default)]
+struct MetadataArgs {
+    /// Operator name shown to delegators.
+    #[arg(long)]
+    moniker: Option<String>,
+    /// Operator website.
+    #[arg(long)]
+    website: Option<String>,
+    /// Free-text description.
+    #[arg(long)]
+    details: Option<String>,
+    /// URI of an off-chain metadata document (JSON).
+    #[arg(long)]
+    metadata_uri: Option<String>,
+}
+
+impl MetadataArgs {
+    fn is_empty(&self) -> bool {
+        self.moniker.is_none() && self.website.is_none() && self.details.is_none() && self.metadata_uri.is_none()
+    }
+
+    /// `base` with the fields given on the command line replaced.
+    fn merged(&self, base: OperatorMetadata) -> OperatorMetadata {
+        OperatorMetadata {
+            moniker: self.moniker.clone().unwrap_or(base.moniker),
+            website: self.website.clone().unwrap_or(base.website),
+            details: self.details.clone().unwrap_or(base.details),
+            metadata_uri: self.metadata_uri.clone().unwrap_or(base.metadata_uri),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum DelegationTx {
+    /// Register the signer as an operator (it is self-delegated); with a consensus key it can become a validator.
+    RegisterOperator {
+        #[command(flatten)]
+        metadata: MetadataArgs,
+        /// Commission on rewards, basis points (10000 = 100%).
+        #[arg(long)]
+        commission_rate_bps: u32,
+        /// Highest commission rate ever allowed, basis points.
+        #[arg(long)]
+        max_commission_rate_bps: u32,
+        /// Largest change of the rate in one update (one update per 24 h), basis points.
+        #[arg(long)]
+        max_commission_change_rate_bps: u32,
+        /// CometBFT priv_validator_key.json whose ed25519 public key becomes the consensus key.
+        #[arg(long)]
+        consensus_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Update the signer's operator metadata (given fields only), commission rate, or set its consensus key.
+    UpdateOperator {
+        #[command(flatten)]
+        metadata: MetadataArgs,
+        /// New commission rate, basis points.
+        #[arg(long)]
+        commission_rate_bps: Option<u32>,
+        /// CometBFT priv_validator_key.json; only if the operator has no consensus key yet.
+        #[arg(long)]
+        consensus_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Delegate all of the signer's shares to an operator.
+    Delegate {
+        /// Operator address (aegis1...).
+        operator: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Queue all of the signer's shares for withdrawal and end its delegation; prints the withdrawal id.
+    Undelegate {
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Undelegate, then delegate to another operator; prints the withdrawal id to complete with --as-shares.
+    Redelegate {
+        /// New operator address (aegis1...).
+        operator: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum RewardsTx {
+    /// Claim the signer's staker rewards and, for an operator, its commission.
+    Claim {
+        #[command(flatten)]
+        tx: TxArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,8 +272,18 @@ enum BankTx {
 
 #[derive(Subcommand)]
 enum QueryCmd {
+    /// Balances.
     #[command(subcommand)]
     Bank(BankQueryCmd),
+    /// Strategies, deposits and queued withdrawals.
+    #[command(subcommand)]
+    Restaking(RestakingQueryCmd),
+    /// Operators, delegations and the validator set.
+    #[command(subcommand)]
+    Delegation(DelegationQueryCmd),
+    /// Rewards parameters and pending rewards.
+    #[command(subcommand)]
+    Rewards(RewardsQueryCmd),
     /// An account's number, sequence and public key.
     Account {
         address: String,
@@ -151,6 +302,102 @@ enum BankQueryCmd {
         #[command(flatten)]
         node: NodeArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum RestakingQueryCmd {
+    /// Withdrawal delay and the authority that may create strategies.
+    Params(NodeArgs),
+    /// Every strategy with its shares, TVL, exchange rate and cap.
+    Strategies(NodeArgs),
+    /// One strategy, by denom.
+    Strategy {
+        denom: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A staker's deposit shares and withdrawable tokens in every strategy, and its operator.
+    Deposits {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A staker's queued withdrawals.
+    Withdrawals {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum DelegationQueryCmd {
+    /// Blocks per epoch, max validators, power reduction.
+    Params(NodeArgs),
+    /// One operator: metadata, commission, consensus key, stake, voting power.
+    Operator {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Every operator.
+    Operators(NodeArgs),
+    /// The stakers delegated to an operator.
+    Delegators {
+        operator: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The operator a staker delegates to (empty if none).
+    Delegation {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The provider's validator set chosen at the last epoch end.
+    Validators(NodeArgs),
+}
+
+#[derive(Subcommand)]
+enum RewardsQueryCmd {
+    /// Inflation rate and blocks per year.
+    Params(NodeArgs),
+    /// Staker rewards and operator commission an address could claim now.
+    Pending {
+        address: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+/// "<amount><denom>" -> (amount, denom).
+fn parse_amount_denom(s: &str) -> Result<(u128, String)> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| anyhow!("{s:?} has no denom: write <amount><denom>, e.g. 1000uaegis"))?;
+    let (amount, denom) = s.split_at(split);
+    let amount: u128 = amount.parse().map_err(|_| anyhow!("{s:?}: write <amount><denom>, e.g. 1000uaegis"))?;
+    aegis_app::types::validate_denom(denom).map_err(|e| anyhow!("{s:?}: {e}"))?;
+    Ok((amount, denom.to_string()))
+}
+
+/// The ed25519 public key of a CometBFT priv_validator_key.json.
+fn read_consensus_key(path: &std::path::Path) -> Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow!("reading {}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let pk = &v["pub_key"];
+    if pk["type"] != "tendermint/PubKeyEd25519" {
+        bail!("{}: pub_key.type is {}, want tendermint/PubKeyEd25519", path.display(), pk["type"]);
+    }
+    let b64 = pk["value"].as_str().ok_or_else(|| anyhow!("{}: no pub_key.value", path.display()))?;
+    let key = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).map_err(|e| anyhow!("{}: pub_key.value: {e}", path.display()))?;
+    if key.len() != 32 {
+        bail!("{}: ed25519 public keys are 32 bytes, got {}", path.display(), key.len());
+    }
+    Ok(key)
+}
+
+fn addr(s: &str) -> Result<Address> {
+    Address::parse(s).map_err(|e| anyhow!("{e}"))
 }
 
 fn parse_coins(s: &str) -> Result<Coins> {
@@ -175,24 +422,231 @@ fn print_json(v: serde_json::Value) {
 
 async fn run_tx(tx: &TxArgs, home: &std::path::Path, msgs: impl FnOnce(&aegis_app::signer::Signer) -> Vec<cosmrs::Any>) -> Result<()> {
     let signer = keys::Keyring::open(home).signer(&tx.from)?;
-    let gas_price = MinGasPrice::parse(&tx.gas_prices).map_err(|e| anyhow!("--gas-prices: {e}"))?;
     let c = client::GrpcClient::connect(&tx.node.grpc).await?;
-    let bytes = c.sign(&signer, msgs(&signer), tx.gas, &gas_price, &tx.memo).await?;
-    let r = c.broadcast(bytes).await?;
-    if r.code != 0 || tx.no_wait {
+    let msgs = msgs(&signer);
+    submit(tx, &c, &signer, msgs).await
+}
+
+/// Sign, broadcast and (unless --no-wait) wait for the block; print the
+/// result with the decoded message responses.
+async fn submit(tx: &TxArgs, c: &client::GrpcClient, signer: &aegis_app::signer::Signer, msgs: Vec<cosmrs::Any>) -> Result<()> {
+    let gas_price = MinGasPrice::parse(&tx.gas_prices).map_err(|e| anyhow!("--gas-prices: {e}"))?;
+    let wait = (!tx.no_wait).then_some(Duration::from_secs(30));
+    let r = c.sign_and_broadcast(signer, msgs, tx.gas, &gas_price, &tx.memo, wait).await?;
+    if r.height == 0 {
+        // CheckTx's answer: rejected, or accepted with --no-wait.
         print_json(serde_json::json!({"txhash": r.txhash, "code": r.code, "codespace": r.codespace, "raw_log": r.raw_log}));
         if r.code != 0 {
             bail!("rejected by CheckTx: {} (code {} in {})", r.raw_log, r.code, r.codespace);
         }
         return Ok(());
     }
-    let r = c.wait_for_tx(&r.txhash, Duration::from_secs(30)).await?;
+    let responses: Vec<_> = client::msg_responses(&r)?.iter().map(render::msg_response).collect();
     print_json(serde_json::json!({
         "txhash": r.txhash, "height": r.height, "code": r.code, "codespace": r.codespace,
-        "raw_log": r.raw_log, "gas_wanted": r.gas_wanted, "gas_used": r.gas_used,
+        "raw_log": r.raw_log, "gas_wanted": r.gas_wanted, "gas_used": r.gas_used, "responses": responses,
     }));
     if r.code != 0 {
         bail!("tx failed: {} (code {} in {})", r.raw_log, r.code, r.codespace);
+    }
+    Ok(())
+}
+
+async fn restaking_tx(cmd: RestakingTx, home: &std::path::Path) -> Result<()> {
+    use aegis_app::restaking::msgs::{MSG_COMPLETE_WITHDRAWAL_URL, MSG_DEPOSIT_URL, MSG_QUEUE_WITHDRAWAL_URL};
+    use aegis_proto::aegis::restaking::v1 as pb;
+    match cmd {
+        RestakingTx::Deposit { amount, tx } => {
+            let (amount, denom) = parse_amount_denom(&amount)?;
+            run_tx(&tx, home, |s| {
+                vec![pack(MSG_DEPOSIT_URL, &pb::MsgDeposit { staker: s.address.to_string(), amount: Some(ProtoCoin { denom, amount: amount.to_string() }) })]
+            })
+            .await
+        }
+        RestakingTx::QueueWithdrawal { shares, all, tx } => {
+            let signer = keys::Keyring::open(home).signer(&tx.from)?;
+            let c = client::GrpcClient::connect(&tx.node.grpc).await?;
+            let withdrawals: Vec<pb::WithdrawalRequest> = if all {
+                let r = c.restaking().staker_deposits(pb::QueryStakerDepositsRequest { staker: signer.address.to_string() }).await?.into_inner();
+                r.deposits.into_iter().filter(|d| d.deposit_shares != "0").map(|d| pb::WithdrawalRequest { denom: d.denom, shares: d.deposit_shares }).collect()
+            } else {
+                shares.iter().map(|s| parse_amount_denom(s).map(|(n, denom)| pb::WithdrawalRequest { denom, shares: n.to_string() })).collect::<Result<_>>()?
+            };
+            if withdrawals.is_empty() {
+                bail!("{} holds no deposit shares", signer.address);
+            }
+            let msg = pack(MSG_QUEUE_WITHDRAWAL_URL, &pb::MsgQueueWithdrawal { staker: signer.address.to_string(), withdrawals });
+            submit(&tx, &c, &signer, vec![msg]).await
+        }
+        RestakingTx::CompleteWithdrawal { id, as_shares, tx } => {
+            run_tx(&tx, home, |s| {
+                vec![pack(
+                    MSG_COMPLETE_WITHDRAWAL_URL,
+                    &pb::MsgCompleteWithdrawal { staker: s.address.to_string(), withdrawal_id: id, receive_as_tokens: !as_shares },
+                )]
+            })
+            .await
+        }
+    }
+}
+
+async fn delegation_tx(cmd: DelegationTx, home: &std::path::Path) -> Result<()> {
+    use aegis_app::delegation::msgs::{MSG_DELEGATE_URL, MSG_REDELEGATE_URL, MSG_REGISTER_OPERATOR_URL, MSG_UNDELEGATE_URL, MSG_UPDATE_OPERATOR_URL};
+    use aegis_proto::aegis::delegation::v1 as pb;
+    match cmd {
+        DelegationTx::RegisterOperator { metadata, commission_rate_bps, max_commission_rate_bps, max_commission_change_rate_bps, consensus_key_file, tx } => {
+            let consensus_pubkey = consensus_key_file.as_deref().map(read_consensus_key).transpose()?.unwrap_or_default();
+            run_tx(&tx, home, |s| {
+                vec![pack(
+                    MSG_REGISTER_OPERATOR_URL,
+                    &pb::MsgRegisterOperator {
+                        operator: s.address.to_string(),
+                        metadata: Some(metadata.merged(OperatorMetadata::default())),
+                        commission_rate_bps,
+                        max_commission_rate_bps,
+                        max_commission_change_rate_bps,
+                        consensus_pubkey,
+                    },
+                )]
+            })
+            .await
+        }
+        DelegationTx::UpdateOperator { metadata, commission_rate_bps, consensus_key_file, tx } => {
+            let consensus_pubkey = consensus_key_file.as_deref().map(read_consensus_key).transpose()?.unwrap_or_default();
+            let signer = keys::Keyring::open(home).signer(&tx.from)?;
+            let c = client::GrpcClient::connect(&tx.node.grpc).await?;
+            // Metadata is replaced as a whole on chain: start from the current one.
+            let metadata = if metadata.is_empty() {
+                None
+            } else {
+                let current = c.delegation().operator(pb::QueryOperatorRequest { operator: signer.address.to_string() }).await?.into_inner();
+                Some(metadata.merged(current.operator.and_then(|o| o.metadata).unwrap_or_default()))
+            };
+            if metadata.is_none() && commission_rate_bps.is_none() && consensus_pubkey.is_empty() {
+                bail!("nothing to update: give metadata flags, --commission-rate-bps or --consensus-key-file");
+            }
+            let msg = pack(MSG_UPDATE_OPERATOR_URL, &pb::MsgUpdateOperator { operator: signer.address.to_string(), metadata, commission_rate_bps, consensus_pubkey });
+            submit(&tx, &c, &signer, vec![msg]).await
+        }
+        DelegationTx::Delegate { operator, tx } => {
+            let operator = addr(&operator)?.to_string();
+            run_tx(&tx, home, |s| vec![pack(MSG_DELEGATE_URL, &pb::MsgDelegate { staker: s.address.to_string(), operator })]).await
+        }
+        DelegationTx::Undelegate { tx } => run_tx(&tx, home, |s| vec![pack(MSG_UNDELEGATE_URL, &pb::MsgUndelegate { staker: s.address.to_string() })]).await,
+        DelegationTx::Redelegate { operator, tx } => {
+            let new_operator = addr(&operator)?.to_string();
+            run_tx(&tx, home, |s| vec![pack(MSG_REDELEGATE_URL, &pb::MsgRedelegate { staker: s.address.to_string(), new_operator })]).await
+        }
+    }
+}
+
+async fn restaking_query(cmd: RestakingQueryCmd) -> Result<()> {
+    use aegis_proto::aegis::restaking::v1 as pb;
+    use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
+    match cmd {
+        RestakingQueryCmd::Params(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.restaking().params(pb::QueryParamsRequest {}).await?.into_inner();
+            print_json(serde_json::json!({"params": r.params.as_ref().map(render::restaking_params)}));
+        }
+        RestakingQueryCmd::Strategies(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.restaking().strategies(pb::QueryStrategiesRequest {}).await?.into_inner();
+            print_json(serde_json::json!({"strategies": r.strategies.iter().map(render::strategy).collect::<Vec<_>>()}));
+        }
+        RestakingQueryCmd::Strategy { denom, node } => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.restaking().strategy(pb::QueryStrategyRequest { denom }).await?.into_inner();
+            print_json(serde_json::json!({"strategy": r.strategy.as_ref().map(render::strategy)}));
+        }
+        RestakingQueryCmd::Deposits { address, node } => {
+            let staker = addr(&address)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.restaking().staker_deposits(pb::QueryStakerDepositsRequest { staker }).await?.into_inner();
+            print_json(render::staker_deposits(&r));
+        }
+        RestakingQueryCmd::Withdrawals { address, node } => {
+            let staker = addr(&address)?.to_string();
+            let mut q = client::GrpcClient::connect(&node.grpc).await?.restaking();
+            let mut all = vec![];
+            let mut key = vec![];
+            loop {
+                let page = PageRequest { key: key.clone(), limit: 100, ..Default::default() };
+                let r = q.queued_withdrawals(pb::QueryQueuedWithdrawalsRequest { staker: staker.clone(), pagination: Some(page) }).await?.into_inner();
+                all.extend(r.withdrawals.iter().map(render::withdrawal));
+                key = r.pagination.map(|p| p.next_key).unwrap_or_default();
+                if key.is_empty() {
+                    break;
+                }
+            }
+            print_json(serde_json::json!({"withdrawals": all}));
+        }
+    }
+    Ok(())
+}
+
+async fn delegation_query(cmd: DelegationQueryCmd) -> Result<()> {
+    use aegis_proto::aegis::delegation::v1 as pb;
+    use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
+    let page = |key: &[u8]| Some(PageRequest { key: key.to_vec(), limit: 100, ..Default::default() });
+    match cmd {
+        DelegationQueryCmd::Params(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.delegation().params(pb::QueryParamsRequest {}).await?.into_inner();
+            print_json(serde_json::json!({"params": r.params.as_ref().map(render::delegation_params)}));
+        }
+        DelegationQueryCmd::Operator { address, node } => {
+            let operator = addr(&address)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.delegation().operator(pb::QueryOperatorRequest { operator }).await?.into_inner();
+            print_json(serde_json::json!({"operator": r.operator.as_ref().map(render::operator)}));
+        }
+        DelegationQueryCmd::Operators(node) => {
+            let mut q = client::GrpcClient::connect(&node.grpc).await?.delegation();
+            let (mut all, mut key) = (vec![], vec![]);
+            loop {
+                let r = q.operators(pb::QueryOperatorsRequest { pagination: page(&key) }).await?.into_inner();
+                all.extend(r.operators.iter().map(render::operator));
+                key = r.pagination.map(|p| p.next_key).unwrap_or_default();
+                if key.is_empty() {
+                    break;
+                }
+            }
+            print_json(serde_json::json!({"operators": all}));
+        }
+        DelegationQueryCmd::Delegators { operator, node } => {
+            let operator = addr(&operator)?.to_string();
+            let mut q = client::GrpcClient::connect(&node.grpc).await?.delegation();
+            let (mut all, mut key) = (vec![], vec![]);
+            loop {
+                let r = q.operator_delegators(pb::QueryOperatorDelegatorsRequest { operator: operator.clone(), pagination: page(&key) }).await?.into_inner();
+                all.extend(r.delegators);
+                key = r.pagination.map(|p| p.next_key).unwrap_or_default();
+                if key.is_empty() {
+                    break;
+                }
+            }
+            print_json(serde_json::json!({"operator": operator, "delegators": all}));
+        }
+        DelegationQueryCmd::Delegation { address, node } => {
+            let staker = addr(&address)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.delegation().delegation(pb::QueryDelegationRequest { staker: staker.clone() }).await?.into_inner();
+            print_json(serde_json::json!({"staker": staker, "operator": r.operator}));
+        }
+        DelegationQueryCmd::Validators(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.delegation().validator_set(pb::QueryValidatorSetRequest {}).await?.into_inner();
+            print_json(render::validator_set(&r));
+        }
+    }
+    Ok(())
+}
+
+async fn rewards_query(cmd: RewardsQueryCmd) -> Result<()> {
+    use aegis_proto::aegis::rewards::v1 as pb;
+    match cmd {
+        RewardsQueryCmd::Params(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.rewards().params(pb::QueryParamsRequest {}).await?.into_inner();
+            print_json(serde_json::json!({"params": r.params.as_ref().map(render::rewards_params)}));
+        }
+        RewardsQueryCmd::Pending { address, node } => {
+            let address = addr(&address)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.rewards().pending_rewards(pb::QueryPendingRewardsRequest { address }).await?.into_inner();
+            print_json(render::pending_rewards(&r));
+        }
     }
     Ok(())
 }
@@ -253,6 +707,16 @@ async fn run(cli: Cli) -> Result<()> {
             let coins: Vec<_> = coins.iter().cloned().collect();
             run_tx(&tx, &home, |s| vec![s.msg_send(&to, &coins)]).await
         }
+        Cmd::Tx(TxCmd::Restaking(cmd)) => restaking_tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::Delegation(cmd)) => delegation_tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::Rewards(RewardsTx::Claim { tx })) => {
+            use aegis_app::rewards::msgs::MSG_CLAIM_REWARDS_URL;
+            use aegis_proto::aegis::rewards::v1::MsgClaimRewards;
+            run_tx(&tx, &home, |s| vec![pack(MSG_CLAIM_REWARDS_URL, &MsgClaimRewards { claimer: s.address.to_string() })]).await
+        }
+        Cmd::Query(QueryCmd::Restaking(cmd)) => restaking_query(cmd).await,
+        Cmd::Query(QueryCmd::Delegation(cmd)) => delegation_query(cmd).await,
+        Cmd::Query(QueryCmd::Rewards(cmd)) => rewards_query(cmd).await,
         Cmd::Query(QueryCmd::Bank(BankQueryCmd::Balances { address, denom, node })) => {
             let addr = Address::parse(&address).map_err(|e| anyhow!("{e}"))?;
             let c = client::GrpcClient::connect(&node.grpc).await?;
@@ -307,7 +771,11 @@ fn main() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     if let Err(e) = rt.block_on(run(cli)) {
-        eprintln!("Error: {e:#}");
+        match e.downcast_ref::<tonic::Status>() {
+            // A query the node refused: its code and message, not the metadata.
+            Some(s) => eprintln!("Error: {:?}: {}", s.code(), s.message()),
+            None => eprintln!("Error: {e:#}"),
+        }
         std::process::exit(1);
     }
 }
