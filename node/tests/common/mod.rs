@@ -65,6 +65,20 @@ fn spawn(cmd: &mut Command, log: &Path) -> Child {
     cmd.stdout(f.try_clone().unwrap()).stderr(f).stdin(Stdio::null()).spawn().unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"))
 }
 
+/// GET an `http://host:port/path` URL (HTTP/1.0, no dependencies); the
+/// whole response, headers included; panics unless the status is 200.
+pub fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let url = url.trim_start_matches("http://");
+    let (hostport, path) = url.split_once('/').unwrap_or((url, ""));
+    let mut stream = std::net::TcpStream::connect(hostport).unwrap();
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").unwrap();
+    let mut body = String::new();
+    stream.read_to_string(&mut body).unwrap();
+    assert!(body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"), "{body}");
+    body
+}
+
 fn wait_tcp(port: u16, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -193,15 +207,17 @@ impl Devnet {
 
     /// The Prometheus text node `i` serves at its metrics URL.
     pub fn metrics_text(&self, i: usize) -> String {
-        use std::io::{Read, Write};
-        let url = self.nodes[i].metrics.trim_start_matches("http://");
-        let (hostport, path) = url.split_once('/').unwrap();
-        let mut stream = std::net::TcpStream::connect(hostport).unwrap();
-        write!(stream, "GET /{path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").unwrap();
-        let mut body = String::new();
-        stream.read_to_string(&mut body).unwrap();
-        assert!(body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"), "{body}");
-        body
+        http_get(&self.nodes[i].metrics)
+    }
+
+    /// The `result` of a CometBFT RPC GET (HTTP JSON) on node `i`, e.g.
+    /// `rpc_json(0, "validators?height=7")`.
+    pub fn rpc_json(&self, i: usize, path_and_query: &str) -> Value {
+        let text = http_get(&format!("{}/{path_and_query}", self.nodes[i].rpc));
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{path_and_query}: {e}: {body}"));
+        assert!(v.get("error").is_none(), "{path_and_query}: {v}");
+        v["result"].clone()
     }
 
     pub fn log_tail(&self, i: usize) -> String {
