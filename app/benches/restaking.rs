@@ -68,6 +68,22 @@ async fn time_epoch(storage: &Storage) -> (f64, usize) {
     (median(times), validators)
 }
 
+/// Median time of one state read (an operator record), for comparing
+/// states of different sizes: every read walks the Jellyfish Merkle tree,
+/// whose depth grows with log16 of the number of keys.
+async fn time_read(storage: &Storage) -> f64 {
+    let snap = storage.latest_snapshot();
+    let mut times = Vec::new();
+    for round in 0..5 {
+        let t = Instant::now();
+        for i in 0..OPERATORS {
+            snap.operator(&addr("operator", (i * 7 + round) % OPERATORS)).await.unwrap();
+        }
+        times.push(t.elapsed().as_secs_f64() / OPERATORS as f64);
+    }
+    median(times)
+}
+
 async fn time_slash(storage: &Storage, op: &Address) -> f64 {
     let mut times = Vec::new();
     for _ in 0..15 {
@@ -100,7 +116,8 @@ async fn epoch_and_slash() {
     add_stakers(&storage, 0..1_000, |i| if i < 10 { 1 } else { 2 + i % (OPERATORS - 2) }).await;
     println!("setup: {OPERATORS} operators, 1,000 stakers in {:.1} s", t.elapsed().as_secs_f64());
     let (small, n) = time_epoch(&storage).await;
-    println!("epoch end, {OPERATORS} operators, 1,000 stakers: {:.2} ms ({n} validator updates)", small * 1e3);
+    let read_small = time_read(&storage).await;
+    println!("epoch end, {OPERATORS} operators, 1,000 stakers: {:.2} ms ({n} validator updates); one state read {:.1} us", small * 1e3, read_small * 1e6);
 
     let t = Instant::now();
     // Operator 0 gets 100,000 delegators.
@@ -118,7 +135,16 @@ async fn epoch_and_slash() {
     assert_eq!(snap.operator(&addr("operator", 0)).await.unwrap().unwrap().delegator_count, 100_001);
     assert_eq!(snap.operator(&addr("operator", 1)).await.unwrap().unwrap().delegator_count, 11);
     let (large, n) = time_epoch(&storage).await;
-    println!("epoch end, {OPERATORS} operators, 101,000 stakers: {:.2} ms ({n} validator updates); ratio {:.2}", large * 1e3, large / small);
+    let read_large = time_read(&storage).await;
+    println!(
+        "epoch end, {OPERATORS} operators, 101,000 stakers: {:.2} ms ({n} validator updates); ratio {:.2}; one state read {:.1} us (ratio {:.2}); epoch end in reads: {:.0} vs {:.0}",
+        large * 1e3,
+        large / small,
+        read_large * 1e6,
+        read_large / read_small,
+        small / read_small,
+        large / read_large
+    );
 
     let s10 = time_slash(&storage, &addr("operator", 1)).await;
     let s100k = time_slash(&storage, &addr("operator", 0)).await;
