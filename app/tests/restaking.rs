@@ -309,6 +309,9 @@ async fn redelegation_escrows_with_the_old_operator_and_completes_as_shares_to_t
     assert_eq!(snap.operator_stake(&x.address, NATIVE_DENOM).await.unwrap().queued_scaled, 0);
 }
 
+/// (name, signer, message, expected (codespace, code), expected message).
+type BadCase = (&'static str, Signer, cosmrs::Any, (&'static str, u32), String);
+
 #[tokio::test]
 async fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
     let mut chain = TestChain::new(&genesis()).await;
@@ -317,7 +320,7 @@ async fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
     ok(&chain.exec(&a, vec![deposit(&a, NATIVE_DENOM, 5_000), delegate(&a, &op.address)]).await);
     ok(&chain.exec(&a, vec![queue(&a, &[(NATIVE_DENOM, 1_000 * SHARES_PER_TOKEN)])]).await);
 
-    let cases: Vec<(&str, Signer, cosmrs::Any, (&str, u32), String)> = vec![
+    let cases: Vec<BadCase> = vec![
         ("unaccepted denom", alice(), deposit(&a, "ufoo", 10), ("restaking", 2), "no strategy accepts denom ufoo".into()),
         (
             "above the cap",

@@ -19,7 +19,7 @@ pub struct DelegationGenesis {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GenesisOperator {
     pub address: String,
     pub metadata: OperatorMetadata,
@@ -33,7 +33,7 @@ pub struct GenesisOperator {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GenesisDelegation {
     pub staker: String,
     pub operator: String,

@@ -57,7 +57,7 @@ pub async fn compute_validator_set<S: RestakingRead + DelegationRead + Send + Sy
 /// cannot run without validators.
 pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) -> AppResult<Vec<PowerUpdate>> {
     let params = state.delegation_params().await?;
-    if height % params.blocks_per_epoch != 0 {
+    if !height.is_multiple_of(params.blocks_per_epoch) {
         return Ok(vec![]);
     }
     let new = compute_validator_set(state, height).await?;

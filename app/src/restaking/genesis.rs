@@ -15,6 +15,7 @@ pub struct RestakingGenesis {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenesisStrategy {
     pub denom: String,
     /// Decimal integer; absent or empty = no cap.
