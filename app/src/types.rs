@@ -55,6 +55,11 @@ impl Address {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+
+    /// The inverse of `to_hex` (how addresses appear inside state keys).
+    pub fn from_hex(s: &str) -> Option<Self> {
+        hex::decode(s).ok().and_then(|b| b.try_into().ok()).map(Address)
+    }
 }
 
 impl fmt::Display for Address {

@@ -139,7 +139,7 @@ async fn restaking_queries_report_strategies_deposits_operators_withdrawals_and_
             break;
         }
     }
-    let mut want = vec![alice.address, bob.address, op.address];
+    let mut want = [alice.address, bob.address, op.address];
     want.sort_by_key(|a| a.to_hex());
     assert_eq!(all, want.iter().map(|a| a.to_string()).collect::<Vec<_>>());
 

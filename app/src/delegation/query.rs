@@ -22,7 +22,7 @@ impl DelegationQuery {
 }
 
 fn addr_of_hex(h: &str) -> Result<Address, Status> {
-    hex::decode(h).ok().and_then(|b| b.try_into().ok()).map(Address).ok_or_else(|| Status::internal(format!("corrupt index key {h}")))
+    Address::from_hex(h).ok_or_else(|| Status::internal(format!("corrupt index key {h}")))
 }
 
 async fn operator_view(snapshot: &Snapshot, op: &StoredOperator) -> Result<Operator, Status> {

@@ -113,12 +113,9 @@ pub struct ValidatorSet {
     pub validators: Vec<ValidatorEntry>,
 }
 
-fn parse_hex_addr(hex_str: &str) -> AppResult<Address> {
-    let bytes: [u8; 20] = hex::decode(hex_str)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| AppError::internal(format!("corrupt address {hex_str}")))?;
-    Ok(Address(bytes))
+fn parse_hex_addr(bytes: &[u8]) -> AppResult<Address> {
+    let s = std::str::from_utf8(bytes).unwrap_or_default();
+    Address::from_hex(s).ok_or_else(|| AppError::internal(format!("corrupt address {s:?}")))
 }
 
 #[async_trait]
@@ -134,11 +131,7 @@ pub trait DelegationRead: StoreRead {
     /// Every operator, in address order. O(operators): for epoch ends and
     /// queries, never per transaction.
     async fn all_operators(&self) -> AppResult<Vec<Operator>> {
-        let mut out = Vec::new();
-        for (key, value) in self.read_prefix(keys::OPERATORS).await? {
-            out.push(serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt {key}: {e}")))?);
-        }
-        Ok(out)
+        Ok(self.read_prefix_json(keys::OPERATORS).await?.into_iter().map(|(_, op)| op).collect())
     }
 
     async fn operator_stake(&self, op: &Address, denom: &str) -> AppResult<OperatorStake> {
@@ -147,24 +140,19 @@ pub trait DelegationRead: StoreRead {
 
     /// Every strategy an operator has a stake record in, by denom.
     async fn operator_stakes(&self, op: &Address) -> AppResult<Vec<(String, OperatorStake)>> {
-        let prefix = keys::stakes_of(op);
-        let mut out = Vec::new();
-        for (key, value) in self.read_prefix(&prefix).await? {
-            out.push((key[prefix.len()..].to_string(), serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt {key}: {e}")))?));
-        }
-        Ok(out)
+        self.read_prefix_json(&keys::stakes_of(op)).await
     }
 
     async fn delegated_operator(&self, staker: &Address) -> AppResult<Option<Address>> {
         match self.read_bytes(&keys::delegation(staker)).await? {
-            Some(bytes) => Ok(Some(parse_hex_addr(std::str::from_utf8(&bytes).unwrap_or_default())?)),
+            Some(bytes) => Ok(Some(parse_hex_addr(&bytes)?)),
             None => Ok(None),
         }
     }
 
     async fn consensus_key_owner(&self, key_hex: &str) -> AppResult<Option<Address>> {
         match self.read_bytes(&keys::consensus_key(key_hex)).await? {
-            Some(bytes) => Ok(Some(parse_hex_addr(std::str::from_utf8(&bytes).unwrap_or_default())?)),
+            Some(bytes) => Ok(Some(parse_hex_addr(&bytes)?)),
             None => Ok(None),
         }
     }

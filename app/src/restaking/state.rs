@@ -20,18 +20,20 @@ mod keys {
     pub const PARAMS: &str = "restaking/params";
     pub const STRATEGIES: &str = "restaking/strategies/";
     pub const NEXT_WITHDRAWAL_ID: &str = "restaking/next_withdrawal_id";
+    pub const DEPOSITS: &str = "restaking/deposits/";
+    pub const WITHDRAWALS: &str = "restaking/withdrawals/";
 
     pub fn strategy(denom: &str) -> String {
         format!("{STRATEGIES}{denom}")
     }
     pub fn deposits_of(staker: &Address) -> String {
-        format!("restaking/deposits/{}/", staker.to_hex())
+        format!("{DEPOSITS}{}/", staker.to_hex())
     }
     pub fn deposit(staker: &Address, denom: &str) -> String {
-        format!("restaking/deposits/{}/{denom}", staker.to_hex())
+        format!("{DEPOSITS}{}/{denom}", staker.to_hex())
     }
     pub fn withdrawal(id: u64) -> String {
-        format!("restaking/withdrawals/{id:020}")
+        format!("{WITHDRAWALS}{id:020}")
     }
     pub fn withdrawals_of(staker: &Address) -> String {
         format!("restaking/staker_withdrawals/{}/", staker.to_hex())
@@ -125,11 +127,7 @@ pub trait RestakingRead: StoreRead {
     }
 
     async fn strategies(&self) -> AppResult<Vec<Strategy>> {
-        let mut out = Vec::new();
-        for (key, value) in self.read_prefix(keys::STRATEGIES).await? {
-            out.push(serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt {key}: {e}")))?);
-        }
-        Ok(out)
+        Ok(self.read_prefix_json(keys::STRATEGIES).await?.into_iter().map(|(_, s)| s).collect())
     }
 
     /// Tokens in a strategy's pool.
@@ -143,13 +141,7 @@ pub trait RestakingRead: StoreRead {
 
     /// Every strategy the staker holds deposit shares in, by denom.
     async fn staker_deposits(&self, staker: &Address) -> AppResult<Vec<(String, StakerDeposit)>> {
-        let prefix = keys::deposits_of(staker);
-        let mut out = Vec::new();
-        for (key, value) in self.read_prefix(&prefix).await? {
-            let dep = serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt {key}: {e}")))?;
-            out.push((key[prefix.len()..].to_string(), dep));
-        }
-        Ok(out)
+        self.read_prefix_json(&keys::deposits_of(staker)).await
     }
 
     async fn withdrawal(&self, id: u64) -> AppResult<Option<Withdrawal>> {
@@ -448,19 +440,16 @@ pub async fn check_restaking_invariants<S: StoreRead + Send + Sync>(state: &S) -
     // (operator hex or "", denom) -> (active scaled, queued scaled)
     let mut op_sums: BTreeMap<(String, String), (u128, u128)> = BTreeMap::new();
     let mut undelegated: BTreeMap<String, u128> = BTreeMap::new();
-    for (key, value) in state.read_prefix("restaking/deposits/").await? {
-        let mut parts = key["restaking/deposits/".len()..].splitn(2, '/');
-        let staker_hex = parts.next().unwrap_or_default().to_string();
-        let denom = parts.next().unwrap_or_default().to_string();
-        let dep: StakerDeposit = serde_json::from_slice(&value).map_err(|e| AppError::internal(e.to_string()))?;
-        let staker = Address(hex::decode(&staker_hex).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| bad(format!("bad key {key}")))?);
+    for (suffix, dep) in state.read_prefix_json::<StakerDeposit>(keys::DEPOSITS).await? {
+        let (staker_hex, denom) = suffix.split_once('/').ok_or_else(|| bad(format!("bad deposit key {suffix}")))?;
+        let denom = denom.to_string();
+        let staker = Address::from_hex(staker_hex).ok_or_else(|| bad(format!("bad deposit key {suffix}")))?;
         match state.delegated_operator(&staker).await? {
             Some(op) => op_sums.entry((op.to_hex(), denom)).or_default().0 += dep.scaled(),
             None => *undelegated.entry(denom).or_default() += dep.scaled(),
         }
     }
-    for (_, value) in state.read_prefix("restaking/withdrawals/").await? {
-        let w: Withdrawal = serde_json::from_slice(&value).map_err(|e| AppError::internal(e.to_string()))?;
+    for (_, w) in state.read_prefix_json::<Withdrawal>(keys::WITHDRAWALS).await? {
         for (denom, scaled) in w.entries {
             match &w.operator {
                 Some(op) => op_sums.entry((op.to_hex(), denom)).or_default().1 += scaled,
@@ -470,7 +459,7 @@ pub async fn check_restaking_invariants<S: StoreRead + Send + Sync>(state: &S) -
     }
     let mut owed: BTreeMap<String, u128> = undelegated;
     for ((op_hex, denom), (active, queued)) in &op_sums {
-        let op = Address(hex::decode(op_hex).unwrap().try_into().unwrap());
+        let op = Address::from_hex(op_hex).ok_or_else(|| bad(format!("bad operator {op_hex}")))?;
         let stake = state.operator_stake(&op, denom).await?;
         if stake.total_scaled != *active || stake.queued_scaled != *queued {
             return Err(bad(format!(

@@ -18,15 +18,17 @@ mod keys {
 
     pub const PARAMS: &str = "rewards/params";
     pub const UNDISTRIBUTED: &str = "rewards/undistributed";
+    pub const STAKERS: &str = "rewards/stakers/";
+    pub const COMMISSIONS: &str = "rewards/commission/";
 
     pub fn accumulator(op: &Address) -> String {
         format!("rewards/accumulators/{}/{}", op.to_hex(), crate::types::NATIVE_DENOM)
     }
     pub fn staker(staker: &Address) -> String {
-        format!("rewards/stakers/{}", staker.to_hex())
+        format!("{STAKERS}{}", staker.to_hex())
     }
     pub fn commission(op: &Address) -> String {
-        format!("rewards/commission/{}", op.to_hex())
+        format!("{COMMISSIONS}{}", op.to_hex())
     }
 }
 
@@ -133,12 +135,11 @@ impl<T: StoreWrite + ?Sized> RewardsWrite for T {}
 pub async fn check_rewards_invariant<S: StoreRead + Send + Sync>(state: &S) -> AppResult<()> {
     use crate::bank::BankRead;
     let mut owed = state.undistributed().await?;
-    for (key, _) in state.read_prefix("rewards/commission/").await? {
-        owed += state.read_amount(&key).await?.0;
+    for (_, value) in state.read_prefix(keys::COMMISSIONS).await? {
+        owed += crate::types::Amount::from_be_bytes(&value)?.0;
     }
-    for (key, _) in state.read_prefix("rewards/stakers/").await? {
-        let hex_addr = &key["rewards/stakers/".len()..];
-        let addr = Address(hex::decode(hex_addr).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| AppError::internal(format!("bad key {key}")))?);
+    for (key, _) in state.read_prefix(keys::STAKERS).await? {
+        let addr = Address::from_hex(&key[keys::STAKERS.len()..]).ok_or_else(|| AppError::internal(format!("bad key {key}")))?;
         owed += state.pending_rewards(&addr).await?;
     }
     let held = state.balance(&Address::module(super::DISTRIBUTION), NATIVE_DENOM).await?.0;

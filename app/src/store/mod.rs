@@ -95,6 +95,17 @@ pub trait StoreRead: StateRead {
         }
     }
 
+    /// Every JSON record under a prefix, in key order, with the key's
+    /// suffix after the prefix.
+    async fn read_prefix_json<T: serde::de::DeserializeOwned + Send>(&self, prefix: &str) -> AppResult<Vec<(String, T)>> {
+        let mut out = Vec::new();
+        for (key, value) in self.read_prefix(prefix).await? {
+            let v = serde_json::from_slice(&value).map_err(|e| AppError::internal(format!("corrupt value at {key}: {e}")))?;
+            out.push((key[prefix.len()..].to_string(), v));
+        }
+        Ok(out)
+    }
+
     /// Every key under a prefix, in key order, charging one read per entry.
     async fn read_prefix(&self, prefix: &str) -> AppResult<Vec<(String, Vec<u8>)>> {
         let mut stream = Box::pin(self.prefix_raw(prefix));
