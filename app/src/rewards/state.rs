@@ -71,12 +71,20 @@ pub trait RewardsRead: StoreRead {
     /// Staker rewards `staker` could claim now (settled + accrued).
     async fn pending_rewards(&self, staker: &Address) -> AppResult<u128> {
         let rec = self.staker_rewards(staker).await?;
-        let Some(op) = self.delegated_operator(staker).await? else { return Ok(rec.pending) };
+        match self.delegated_operator(staker).await? {
+            Some(op) => Ok(rec.pending.saturating_add(self.accrued(staker, &op, &rec).await?.0)),
+            None => Ok(rec.pending),
+        }
+    }
+
+    /// What `staker`, delegated to `op`, earned since `rec.snapshot`, and
+    /// the accumulator value it was measured at.
+    async fn accrued(&self, staker: &Address, op: &Address, rec: &StakerRewards) -> AppResult<(u128, U256)> {
         let scaled = self.staker_deposit(staker, NATIVE_DENOM).await?.scaled();
-        let acc = self.accumulator(&op).await?;
+        let acc = self.accumulator(op).await?;
         let snap = u256_from_str(&rec.snapshot).unwrap_or(acc);
         let earned = acc_earned_down(scaled, acc.saturating_sub(snap)).ok_or_else(|| AppError::internal("reward overflow"))?;
-        Ok(rec.pending.saturating_add(earned))
+        Ok((earned, acc))
     }
 }
 
@@ -108,15 +116,16 @@ pub trait RewardsWrite: StoreWrite {
     /// `pending`. Must run before its native scaled shares or its
     /// delegation change.
     async fn settle_rewards(&mut self, staker: &Address) -> AppResult<()> {
-        let Some(_) = self.delegated_operator(staker).await? else { return Ok(()) };
-        let pending = self.pending_rewards(staker).await?;
-        let op = self.delegated_operator(staker).await?.expect("checked");
-        let acc = self.accumulator(&op).await?;
-        let rec = StakerRewards { snapshot: acc.to_string(), pending };
-        if self.staker_rewards(staker).await? != rec {
-            self.put_staker_rewards(staker, &rec)?;
+        let Some(op) = self.delegated_operator(staker).await? else { return Ok(()) };
+        let mut rec = self.staker_rewards(staker).await?;
+        let (earned, acc) = self.accrued(staker, &op, &rec).await?;
+        let snapshot = acc.to_string();
+        if earned == 0 && rec.snapshot == snapshot {
+            return Ok(());
         }
-        Ok(())
+        rec.pending = rec.pending.saturating_add(earned);
+        rec.snapshot = snapshot;
+        self.put_staker_rewards(staker, &rec)
     }
 
     /// A staker starts earning from `op`'s accumulator as it is now.
