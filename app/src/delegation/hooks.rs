@@ -33,12 +33,11 @@ const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 /// power > 0. Cost: one stake read per operator, never per staker.
 pub async fn compute_validator_set<S: RestakingRead + DelegationRead + Send + Sync + ?Sized>(state: &S, height: u64) -> AppResult<ValidatorSet> {
     let params = state.delegation_params().await?;
-    let strategy = state.strategy(NATIVE_DENOM).await?;
+    let Some(strategy) = state.strategy(NATIVE_DENOM).await? else { return Ok(ValidatorSet { epoch_height: height, validators: vec![] }) };
     let tvl = state.pool_tokens(NATIVE_DENOM).await?;
     let mut candidates = Vec::new();
     for op in state.all_operators().await? {
         let Some(key) = op.consensus_pubkey.clone() else { continue };
-        let Some(strategy) = &strategy else { continue };
         let shares = state.operator_stake(&op.address, NATIVE_DENOM).await?.active_shares();
         let tokens = strategy.tokens_for_shares(shares, tvl).unwrap_or(0);
         let power = (tokens / params.power_reduction).min(MAX_POWER) as i64;
@@ -74,24 +73,20 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     Ok(updates)
 }
 
-/// Updates turning `old` into `new`, ordered by key.
+/// Updates turning `old` into `new`, ordered by key: every key whose power
+/// differs (absent = 0).
 pub fn diff(old: &ValidatorSet, new: &ValidatorSet) -> Vec<PowerUpdate> {
     use std::collections::BTreeMap;
-    let old_powers: BTreeMap<&str, i64> = old.validators.iter().map(|v| (v.consensus_pubkey.as_str(), v.power)).collect();
-    let new_powers: BTreeMap<&str, i64> = new.validators.iter().map(|v| (v.consensus_pubkey.as_str(), v.power)).collect();
-    let mut out = Vec::new();
-    for (key, power) in &old_powers {
-        if !new_powers.contains_key(key) {
-            out.push(PowerUpdate { consensus_pubkey: key.to_string(), power: 0 });
-        } else if new_powers[key] != *power {
-            out.push(PowerUpdate { consensus_pubkey: key.to_string(), power: new_powers[key] });
-        }
+    let mut powers: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for v in &old.validators {
+        powers.entry(v.consensus_pubkey.as_str()).or_default().0 = v.power;
     }
-    for (key, power) in &new_powers {
-        if !old_powers.contains_key(key) {
-            out.push(PowerUpdate { consensus_pubkey: key.to_string(), power: *power });
-        }
+    for v in &new.validators {
+        powers.entry(v.consensus_pubkey.as_str()).or_default().1 = v.power;
     }
-    out.sort_by(|a, b| a.consensus_pubkey.cmp(&b.consensus_pubkey));
-    out
+    powers
+        .into_iter()
+        .filter(|(_, (before, after))| before != after)
+        .map(|(key, (_, power))| PowerUpdate { consensus_pubkey: key.to_string(), power })
+        .collect()
 }
