@@ -36,6 +36,10 @@ mod tests {
             "aegis.delegation.v1.Query",
             "aegis.rewards.v1.Msg",
             "aegis.rewards.v1.Query",
+            "aegis.avs.v1.Msg",
+            "aegis.avs.v1.Query",
+            "aegis.slashing.v1.Msg",
+            "aegis.slashing.v1.Query",
         ] {
             assert!(services.iter().any(|s| s == want), "{want} missing from {services:?}");
         }
