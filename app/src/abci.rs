@@ -143,6 +143,8 @@ async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<Consen
                 time_seconds,
                 time_nanos,
                 txs: req.txs.iter().map(|t| t.to_vec()).collect(),
+                votes: req.decided_last_commit.votes.iter().map(commit_vote).collect(),
+                misbehavior: req.misbehavior.iter().map(misbehavior).collect(),
             };
             let out = app.finalize_block(block).await?;
             ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
@@ -161,6 +163,20 @@ async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<Consen
         ConsensusRequest::ExtendVote(_) => ConsensusResponse::ExtendVote(response::ExtendVote { vote_extension: Default::default() }),
         ConsensusRequest::VerifyVoteExtension(_) => ConsensusResponse::VerifyVoteExtension(response::VerifyVoteExtension::Accept),
     })
+}
+
+fn commit_vote(v: &tendermint::abci::types::VoteInfo) -> crate::slashing::hooks::CommitVote {
+    use tendermint::abci::types::BlockSignatureInfo;
+    use tendermint::block::BlockIdFlag;
+    let signed = match v.sig_info {
+        BlockSignatureInfo::Flag(BlockIdFlag::Absent) => false,
+        BlockSignatureInfo::Flag(_) | BlockSignatureInfo::LegacySigned => true,
+    };
+    crate::slashing::hooks::CommitVote { address: v.validator.address, signed }
+}
+
+fn misbehavior(m: &tendermint::abci::types::Misbehavior) -> crate::slashing::hooks::Misbehavior {
+    crate::slashing::hooks::Misbehavior { address: m.validator.address, height: m.height.value(), kind: format!("{:?}", m.kind) }
 }
 
 /// Block time as Unix seconds and nanoseconds.

@@ -19,6 +19,9 @@ use crate::delegation::genesis::DelegationGenesis;
 use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::restaking::genesis::RestakingGenesis;
 use crate::rewards::genesis::RewardsGenesis;
+use crate::avs::genesis::AvsGenesis;
+use crate::slashing::genesis::SlashingGenesis;
+use crate::slashing::hooks::{CommitVote, Misbehavior};
 use crate::error::{AppError, AppResult, SdkError};
 use crate::store::{BlockContext, GasMeter, StoreRead, StoreWrite};
 use crate::tx::{decode_tx, ExecMode, Msg, ParsedTx};
@@ -26,10 +29,12 @@ use crate::types::Address;
 use aegis_proto::aegis::delegation::v1 as dpb;
 use aegis_proto::aegis::restaking::v1 as rpb;
 use aegis_proto::aegis::rewards::v1 as wpb;
+use aegis_proto::aegis::avs::v1 as apb;
+use aegis_proto::aegis::slashing::v1 as spb;
 
 /// Module accounts: addresses no user holds a key for, which may not receive
 /// MsgSend transfers.
-pub const MODULE_ACCOUNTS: &[&str] = &[auth::FEE_COLLECTOR, crate::rewards::DISTRIBUTION];
+pub const MODULE_ACCOUNTS: &[&str] = &[auth::FEE_COLLECTOR, crate::rewards::DISTRIBUTION, crate::rewards::AVS_REWARDS_ESCROW];
 
 pub fn is_module_account(addr: &Address) -> bool {
     MODULE_ACCOUNTS.iter().any(|name| Address::module(name) == *addr)
@@ -44,6 +49,8 @@ pub struct AppGenesis {
     pub restaking: RestakingGenesis,
     pub delegation: DelegationGenesis,
     pub rewards: RewardsGenesis,
+    pub avs: AvsGenesis,
+    pub slashing: SlashingGenesis,
 }
 
 const LAST_BLOCK_KEY: &str = "app/last_block";
@@ -80,6 +87,10 @@ pub struct BlockInput {
     pub time_seconds: i64,
     pub time_nanos: u32,
     pub txs: Vec<Vec<u8>>,
+    /// The decided last commit's votes (liveness).
+    pub votes: Vec<CommitVote>,
+    /// Evidence of provider validators' misbehavior.
+    pub misbehavior: Vec<Misbehavior>,
 }
 
 /// What one block produced.
@@ -144,6 +155,8 @@ impl App {
         genesis.auth.apply(&mut state, chain_id).await?;
         genesis.bank.apply(&mut state).await?;
         genesis.restaking.apply(&mut state).await?;
+        genesis.avs.apply(&mut state).await?;
+        genesis.slashing.apply(&mut state).await?;
         genesis.rewards.apply(&mut state).await?;
         genesis.delegation.apply(&mut state).await?;
         let set = crate::delegation::hooks::compute_validator_set(&state, 0).await?;
@@ -167,6 +180,8 @@ impl App {
         // Block hooks run in forks so their events can be returned.
         let mut begin = StateDelta::new(&mut state);
         crate::rewards::hooks::begin_block(&mut begin).await.context("distributing rewards")?;
+        let mut updates = crate::slashing::hooks::begin_block(&mut begin, &block.votes, &block.misbehavior).await.context("slashing")?;
+        crate::avs::hooks::begin_block(&mut begin).await.context("maturing allocations")?;
         let (_, mut events) = begin.apply();
         let mut tx_results = Vec::with_capacity(block.txs.len());
         for tx in &block.txs {
@@ -174,7 +189,8 @@ impl App {
         }
 
         let mut end = StateDelta::new(&mut state);
-        let updates = crate::delegation::hooks::end_block(&mut end, block.height).await.context("epoch end")?;
+        updates.extend(crate::delegation::hooks::end_block(&mut end, block.height).await.context("epoch end")?);
+        crate::rewards::hooks::end_epoch(&mut end, block.height).await.context("AVS reward round")?;
         let (_, end_events) = end.apply();
         events.extend(end_events);
         let validator_updates = updates.iter().map(|u| u.to_tendermint()).collect::<AppResult<Vec<_>>>()?;
@@ -205,6 +221,13 @@ impl App {
         self.storage.commit_batch(batch).context("committing the block")?;
         Ok(version)
     }
+}
+
+/// Block time of the last committed block (0 before the first): what
+/// queries judge time-dependent status (slashable, pending) against.
+pub async fn last_block_time<S: StoreRead + Send + Sync>(state: &S) -> AppResult<i64> {
+    let last: Option<LastBlock> = state.read_json(LAST_BLOCK_KEY).await?;
+    Ok(last.map_or(0, |l| l.time_seconds))
 }
 
 /// The state a transaction outside a block (CheckTx, Simulate) runs on: the
@@ -348,8 +371,64 @@ async fn execute_msg<S: StoreWrite + Send>(state: &mut S, msg: &Msg) -> AppResul
         }
         Msg::ClaimRewards(m) => {
             let paid = m.check_and_execute(state).await?;
-            let amount = vec![crate::types::Coin::new(crate::types::NATIVE_DENOM, paid).to_proto()];
+            let amount = paid.iter().map(|c| c.to_proto()).collect();
             Ok(response("/aegis.rewards.v1.MsgClaimRewardsResponse", &wpb::MsgClaimRewardsResponse { amount }))
+        }
+        Msg::SubmitAvsRewards(m) => {
+            let submission_id = m.check_and_execute(state).await?;
+            Ok(response("/aegis.rewards.v1.MsgSubmitAvsRewardsResponse", &wpb::MsgSubmitAvsRewardsResponse { submission_id }))
+        }
+        Msg::SetAvsCommission(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.rewards.v1.MsgSetAvsCommissionResponse", &wpb::MsgSetAvsCommissionResponse {}))
+        }
+        Msg::RegisterAvs(m) => {
+            let avs_id = m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgRegisterAvsResponse", &apb::MsgRegisterAvsResponse { avs_id }))
+        }
+        Msg::UpdateAvs(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgUpdateAvsResponse", &apb::MsgUpdateAvsResponse {}))
+        }
+        Msg::CreateOperatorSet(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgCreateOperatorSetResponse", &apb::MsgCreateOperatorSetResponse {}))
+        }
+        Msg::RegisterForOperatorSet(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgRegisterForOperatorSetResponse", &apb::MsgRegisterForOperatorSetResponse {}))
+        }
+        Msg::DeregisterFromOperatorSet(m) => {
+            let slashable_until = m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgDeregisterFromOperatorSetResponse", &apb::MsgDeregisterFromOperatorSetResponse { slashable_until }))
+        }
+        Msg::ModifyAllocations(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgModifyAllocationsResponse", &apb::MsgModifyAllocationsResponse {}))
+        }
+        Msg::SetAllocationDelay(m) => {
+            let effective_at = m.check_and_execute(state).await?;
+            Ok(response("/aegis.avs.v1.MsgSetAllocationDelayResponse", &apb::MsgSetAllocationDelayResponse { effective_at }))
+        }
+        Msg::SlashOperator(m) => {
+            use crate::slashing::msgs::{slashed_to_proto, SlashOutcome};
+            let resp = match m.check_and_execute(state).await? {
+                SlashOutcome::Applied(s) => spb::MsgSlashOperatorResponse { pending_slash_id: 0, executable_at: 0, slashed: slashed_to_proto(&s) },
+                SlashOutcome::Pending { id, executable_at } => spb::MsgSlashOperatorResponse { pending_slash_id: id, executable_at, slashed: vec![] },
+            };
+            Ok(response("/aegis.slashing.v1.MsgSlashOperatorResponse", &resp))
+        }
+        Msg::VetoSlash(m) => {
+            let cancelled = m.check_and_execute(state).await?;
+            Ok(response("/aegis.slashing.v1.MsgVetoSlashResponse", &spb::MsgVetoSlashResponse { cancelled }))
+        }
+        Msg::ExecuteSlash(m) => {
+            let s = m.check_and_execute(state).await?;
+            Ok(response("/aegis.slashing.v1.MsgExecuteSlashResponse", &spb::MsgExecuteSlashResponse { slashed: crate::slashing::msgs::slashed_to_proto(&s) }))
+        }
+        Msg::Unjail(m) => {
+            m.check_and_execute(state).await?;
+            Ok(response("/aegis.slashing.v1.MsgUnjailResponse", &spb::MsgUnjailResponse {}))
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod abci;
 pub mod app;
 pub mod auth;
+pub mod avs;
 pub mod bank;
 pub mod delegation;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod query;
 pub mod restaking;
 pub mod rewards;
 pub mod signer;
+pub mod slashing;
 pub mod store;
 #[doc(hidden)]
 pub mod testkit;

@@ -220,9 +220,13 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     use aegis_proto::aegis::delegation::v1::query_server::Query as _;
     use aegis_proto::aegis::restaking::v1::query_server::Query as _;
     use aegis_proto::aegis::rewards::v1::query_server::Query as _;
+    use aegis_proto::aegis::avs::v1::query_server::Query as _;
+    use aegis_proto::aegis::slashing::v1::query_server::Query as _;
     let restaking = crate::restaking::query::RestakingQuery::new(storage.clone());
     let delegation = crate::delegation::query::DelegationQuery::new(storage.clone());
     let rewards = crate::rewards::query::RewardsQuery::new(storage.clone());
+    let avs = crate::avs::query::AvsQuery::new(storage.clone());
+    let slashing = crate::slashing::query::SlashingQuery::new(storage.clone());
     let s = snapshot;
     Some(match path {
         "/cosmos.bank.v1beta1.Query/Balance" => call(s, data, |r| bank.balance(r)).await,
@@ -250,6 +254,20 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.delegation.v1.Query/ValidatorSet" => call(s, data, |r| delegation.validator_set(r)).await,
         "/aegis.rewards.v1.Query/Params" => call(s, data, |r| rewards.params(r)).await,
         "/aegis.rewards.v1.Query/PendingRewards" => call(s, data, |r| rewards.pending_rewards(r)).await,
+        "/aegis.rewards.v1.Query/AvsRewardSubmissions" => call(s, data, |r| rewards.avs_reward_submissions(r)).await,
+        "/aegis.rewards.v1.Query/AvsCommission" => call(s, data, |r| rewards.avs_commission(r)).await,
+        "/aegis.avs.v1.Query/Params" => call(s, data, |r| avs.params(r)).await,
+        "/aegis.avs.v1.Query/Avs" => call(s, data, |r| avs.avs(r)).await,
+        "/aegis.avs.v1.Query/Avss" => call(s, data, |r| avs.avss(r)).await,
+        "/aegis.avs.v1.Query/OperatorSet" => call(s, data, |r| avs.operator_set(r)).await,
+        "/aegis.avs.v1.Query/OperatorSetMembers" => call(s, data, |r| avs.operator_set_members(r)).await,
+        "/aegis.avs.v1.Query/Allocations" => call(s, data, |r| avs.allocations(r)).await,
+        "/aegis.avs.v1.Query/OperatorRisk" => call(s, data, |r| avs.operator_risk(r)).await,
+        "/aegis.avs.v1.Query/StakerExposure" => call(s, data, |r| avs.staker_exposure(r)).await,
+        "/aegis.slashing.v1.Query/Params" => call(s, data, |r| slashing.params(r)).await,
+        "/aegis.slashing.v1.Query/PendingSlash" => call(s, data, |r| slashing.pending_slash(r)).await,
+        "/aegis.slashing.v1.Query/PendingSlashes" => call(s, data, |r| slashing.pending_slashes(r)).await,
+        "/aegis.slashing.v1.Query/SigningInfo" => call(s, data, |r| slashing.signing_info(r)).await,
         "/aegis.auth.v1.Query/Params" => {
             call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
         }

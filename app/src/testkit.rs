@@ -90,7 +90,7 @@ impl TestChain {
         self.time += 5;
         let (height, time) = (self.height, self.time);
         self.app_mut()
-            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs })
+            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes: vec![], misbehavior: vec![] })
             .await
             .expect("finalize block")
     }
@@ -100,6 +100,7 @@ impl TestChain {
         snap.check_supply_invariant().await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
         crate::restaking::state::check_restaking_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
         crate::rewards::state::check_rewards_invariant(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
+        crate::avs::state::check_avs_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
     }
 
     /// Drop the in-memory app and reopen the store from disk, as a restarted
@@ -149,7 +150,7 @@ impl TestChain {
     pub async fn slash(&mut self, operator: &Address, denom: &str, new_magnitude: u128) -> u128 {
         use crate::restaking::RestakingWrite;
         let mut delta = cnidarium::StateDelta::new(self.storage().latest_snapshot());
-        let burned = delta.slash_magnitude(operator, denom, new_magnitude).await.expect("slash");
+        let burned = delta.slash_magnitude(operator, denom, new_magnitude, None).await.expect("slash");
         self.storage().commit(delta).await.expect("commit slash");
         self.height += 1;
         self.check_invariants().await;

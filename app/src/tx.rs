@@ -13,8 +13,10 @@ use sha2::{Digest, Sha256};
 use crate::bank::msgs::{Transfer, MSG_SEND_URL};
 use crate::delegation::msgs as dm;
 use crate::restaking::msgs as rm;
+use crate::avs::msgs as am;
 use crate::rewards::msgs as wm;
-use crate::{delegation, restaking, rewards};
+use crate::slashing::msgs as sm;
+use crate::{avs, delegation, restaking, rewards, slashing};
 
 fn decode<M: Message + Default>(any: &tendermint_proto::google::protobuf::Any) -> Result<M, prost::DecodeError> {
     M::decode(any.value.as_slice())
@@ -53,6 +55,19 @@ pub enum Msg {
     Undelegate(delegation::msgs::Undelegate),
     Redelegate(delegation::msgs::Redelegate),
     ClaimRewards(rewards::msgs::ClaimRewards),
+    SubmitAvsRewards(rewards::msgs::SubmitAvsRewards),
+    SetAvsCommission(rewards::msgs::SetAvsCommission),
+    RegisterAvs(avs::msgs::RegisterAvs),
+    UpdateAvs(avs::msgs::UpdateAvs),
+    CreateOperatorSet(avs::msgs::CreateOperatorSet),
+    RegisterForOperatorSet(avs::msgs::RegisterForOperatorSet),
+    DeregisterFromOperatorSet(avs::msgs::DeregisterFromOperatorSet),
+    ModifyAllocations(avs::msgs::ModifyAllocations),
+    SetAllocationDelay(avs::msgs::SetAllocationDelay),
+    SlashOperator(slashing::msgs::SlashOperator),
+    VetoSlash(slashing::msgs::VetoSlash),
+    ExecuteSlash(slashing::msgs::ExecuteSlash),
+    Unjail(slashing::msgs::Unjail),
 }
 
 impl Msg {
@@ -71,6 +86,21 @@ impl Msg {
             dm::MSG_UNDELEGATE_URL => Ok(Msg::Undelegate(dm::Undelegate::check_stateless(&decode(any).map_err(bad)?)?)),
             dm::MSG_REDELEGATE_URL => Ok(Msg::Redelegate(dm::Redelegate::check_stateless(&decode(any).map_err(bad)?)?)),
             wm::MSG_CLAIM_REWARDS_URL => Ok(Msg::ClaimRewards(wm::ClaimRewards::check_stateless(&decode(any).map_err(bad)?)?)),
+            wm::MSG_SUBMIT_AVS_REWARDS_URL => Ok(Msg::SubmitAvsRewards(wm::SubmitAvsRewards::check_stateless(&decode(any).map_err(bad)?)?)),
+            wm::MSG_SET_AVS_COMMISSION_URL => Ok(Msg::SetAvsCommission(wm::SetAvsCommission::check_stateless(&decode(any).map_err(bad)?)?)),
+            am::MSG_REGISTER_AVS_URL => Ok(Msg::RegisterAvs(am::RegisterAvs::check_stateless(&decode(any).map_err(bad)?)?)),
+            am::MSG_UPDATE_AVS_URL => Ok(Msg::UpdateAvs(am::UpdateAvs::check_stateless(&decode(any).map_err(bad)?)?)),
+            am::MSG_CREATE_OPERATOR_SET_URL => Ok(Msg::CreateOperatorSet(am::CreateOperatorSet::check_stateless(&decode(any).map_err(bad)?)?)),
+            am::MSG_REGISTER_FOR_OPERATOR_SET_URL => Ok(Msg::RegisterForOperatorSet(am::RegisterForOperatorSet::check_stateless(&decode(any).map_err(bad)?)?)),
+            am::MSG_DEREGISTER_FROM_OPERATOR_SET_URL => {
+                Ok(Msg::DeregisterFromOperatorSet(am::DeregisterFromOperatorSet::check_stateless(&decode(any).map_err(bad)?)?))
+            }
+            am::MSG_MODIFY_ALLOCATIONS_URL => Ok(Msg::ModifyAllocations(am::ModifyAllocations::check_stateless(&decode(any).map_err(bad)?)?)),
+            am::MSG_SET_ALLOCATION_DELAY_URL => Ok(Msg::SetAllocationDelay(am::SetAllocationDelay::check_stateless(&decode(any).map_err(bad)?)?)),
+            sm::MSG_SLASH_OPERATOR_URL => Ok(Msg::SlashOperator(sm::SlashOperator::check_stateless(&decode(any).map_err(bad)?)?)),
+            sm::MSG_VETO_SLASH_URL => Ok(Msg::VetoSlash(sm::VetoSlash::check_stateless(&decode(any).map_err(bad)?)?)),
+            sm::MSG_EXECUTE_SLASH_URL => Ok(Msg::ExecuteSlash(sm::ExecuteSlash::check_stateless(&decode(any).map_err(bad)?)?)),
+            sm::MSG_UNJAIL_URL => Ok(Msg::Unjail(sm::Unjail::check_stateless(&decode(any).map_err(bad)?)?)),
             other => Err(SdkError::UnknownRequest(format!("unrecognized message type {other}")).into()),
         }
     }
@@ -88,6 +118,19 @@ impl Msg {
             Msg::Undelegate(m) => m.staker,
             Msg::Redelegate(m) => m.staker,
             Msg::ClaimRewards(m) => m.claimer,
+            Msg::SubmitAvsRewards(m) => m.owner,
+            Msg::SetAvsCommission(m) => m.operator,
+            Msg::RegisterAvs(m) => m.owner,
+            Msg::UpdateAvs(m) => m.owner,
+            Msg::CreateOperatorSet(m) => m.owner,
+            Msg::RegisterForOperatorSet(m) => m.operator,
+            Msg::DeregisterFromOperatorSet(m) => m.operator,
+            Msg::ModifyAllocations(m) => m.operator,
+            Msg::SetAllocationDelay(m) => m.operator,
+            Msg::SlashOperator(m) => m.slasher,
+            Msg::VetoSlash(m) => m.member,
+            Msg::ExecuteSlash(m) => m.executor,
+            Msg::Unjail(m) => m.operator,
         }]
     }
 
@@ -104,6 +147,19 @@ impl Msg {
             Msg::Undelegate(_) => dm::MSG_UNDELEGATE_URL,
             Msg::Redelegate(_) => dm::MSG_REDELEGATE_URL,
             Msg::ClaimRewards(_) => wm::MSG_CLAIM_REWARDS_URL,
+            Msg::SubmitAvsRewards(_) => wm::MSG_SUBMIT_AVS_REWARDS_URL,
+            Msg::SetAvsCommission(_) => wm::MSG_SET_AVS_COMMISSION_URL,
+            Msg::RegisterAvs(_) => am::MSG_REGISTER_AVS_URL,
+            Msg::UpdateAvs(_) => am::MSG_UPDATE_AVS_URL,
+            Msg::CreateOperatorSet(_) => am::MSG_CREATE_OPERATOR_SET_URL,
+            Msg::RegisterForOperatorSet(_) => am::MSG_REGISTER_FOR_OPERATOR_SET_URL,
+            Msg::DeregisterFromOperatorSet(_) => am::MSG_DEREGISTER_FROM_OPERATOR_SET_URL,
+            Msg::ModifyAllocations(_) => am::MSG_MODIFY_ALLOCATIONS_URL,
+            Msg::SetAllocationDelay(_) => am::MSG_SET_ALLOCATION_DELAY_URL,
+            Msg::SlashOperator(_) => sm::MSG_SLASH_OPERATOR_URL,
+            Msg::VetoSlash(_) => sm::MSG_VETO_SLASH_URL,
+            Msg::ExecuteSlash(_) => sm::MSG_EXECUTE_SLASH_URL,
+            Msg::Unjail(_) => sm::MSG_UNJAIL_URL,
         }
     }
 
@@ -112,7 +168,15 @@ impl Msg {
             Msg::BankSend(_) => "bank",
             Msg::Deposit(_) | Msg::QueueWithdrawal(_) | Msg::CompleteWithdrawal(_) | Msg::CreateStrategy(_) => "restaking",
             Msg::RegisterOperator(_) | Msg::UpdateOperator(_) | Msg::Delegate(_) | Msg::Undelegate(_) | Msg::Redelegate(_) => "delegation",
-            Msg::ClaimRewards(_) => "rewards",
+            Msg::ClaimRewards(_) | Msg::SubmitAvsRewards(_) | Msg::SetAvsCommission(_) => "rewards",
+            Msg::RegisterAvs(_)
+            | Msg::UpdateAvs(_)
+            | Msg::CreateOperatorSet(_)
+            | Msg::RegisterForOperatorSet(_)
+            | Msg::DeregisterFromOperatorSet(_)
+            | Msg::ModifyAllocations(_)
+            | Msg::SetAllocationDelay(_) => "avs",
+            Msg::SlashOperator(_) | Msg::VetoSlash(_) | Msg::ExecuteSlash(_) | Msg::Unjail(_) => "slashing",
         }
     }
 }

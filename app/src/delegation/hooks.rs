@@ -28,7 +28,8 @@ impl PowerUpdate {
 /// is kept well below it.
 const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 
-/// Rank operators that have a consensus key by delegated native stake
+/// Rank operators that have a consensus key and are neither jailed nor
+/// tombstoned by delegated native stake
 /// (tokens, then address for ties), keep the top `max_validators` with
 /// power > 0. Cost: one stake read per operator, never per staker.
 pub async fn compute_validator_set<S: RestakingRead + DelegationRead + Send + Sync + ?Sized>(state: &S, height: u64) -> AppResult<ValidatorSet> {
@@ -37,6 +38,9 @@ pub async fn compute_validator_set<S: RestakingRead + DelegationRead + Send + Sy
     let tvl = state.pool_tokens(NATIVE_DENOM).await?;
     let mut candidates = Vec::new();
     for op in state.all_operators().await? {
+        if op.jailed || op.tombstoned {
+            continue;
+        }
         let Some(key) = op.consensus_pubkey.clone() else { continue };
         let shares = state.operator_stake(&op.address, NATIVE_DENOM).await?.active_shares();
         let tokens = strategy.tokens_for_shares(shares, tvl).unwrap_or(0);

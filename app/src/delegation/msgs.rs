@@ -119,6 +119,8 @@ impl RegisterOperator {
             commission_updated_at: now,
             consensus_pubkey: self.consensus_pubkey.clone(),
             delegator_count: 0,
+            jailed: false,
+            tombstoned: false,
         })?;
         delegate(state, &op, &op).await?;
         state.record(Event::new(

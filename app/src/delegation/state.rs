@@ -38,6 +38,9 @@ mod keys {
     pub fn consensus_key(key_hex: &str) -> String {
         format!("delegation/consensus_keys/{key_hex}")
     }
+    pub fn consensus_address(addr_hex: &str) -> String {
+        format!("delegation/consensus_addresses/{addr_hex}")
+    }
 }
 
 /// The delegators-of-an-operator index prefix, for paginated queries.
@@ -70,6 +73,26 @@ pub struct Operator {
     /// Hex of the 32-byte ed25519 consensus key, if any.
     pub consensus_pubkey: Option<String>,
     pub delegator_count: u64,
+    /// Out of the validator set for downtime until it sends MsgUnjail.
+    #[serde(default)]
+    pub jailed: bool,
+    /// Double-signed: out of the validator set for good.
+    #[serde(default)]
+    pub tombstoned: bool,
+}
+
+/// CometBFT's address of an ed25519 key (hex upper): the first 20 bytes of
+/// its sha256.
+pub fn consensus_address_of(key_hex: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = hex::decode(key_hex).ok()?;
+    Some(hex::encode_upper(&Sha256::digest(&bytes)[..20]))
+}
+
+impl Operator {
+    pub fn consensus_address(&self) -> Option<String> {
+        self.consensus_pubkey.as_deref().and_then(consensus_address_of)
+    }
 }
 
 /// An operator's stake in one strategy.
@@ -157,6 +180,14 @@ pub trait DelegationRead: StoreRead {
         }
     }
 
+    /// The operator whose consensus key has this CometBFT address (hex upper).
+    async fn consensus_address_owner(&self, addr_hex: &str) -> AppResult<Option<Address>> {
+        match self.read_bytes(&keys::consensus_address(addr_hex)).await? {
+            Some(bytes) => Ok(Some(parse_hex_addr(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
     async fn validator_set(&self) -> AppResult<ValidatorSet> {
         Ok(self.read_json(keys::VALIDATORS).await?.unwrap_or_default())
     }
@@ -189,7 +220,23 @@ pub trait DelegationWrite: StoreWrite {
     }
 
     fn put_consensus_key(&mut self, key_hex: &str, op: &Address) -> AppResult<()> {
+        let addr = consensus_address_of(key_hex).ok_or_else(|| AppError::internal(format!("consensus key {key_hex} is not hex")))?;
+        self.write_bytes(keys::consensus_address(&addr), op.to_hex().into_bytes())?;
         self.write_bytes(keys::consensus_key(key_hex), op.to_hex().into_bytes())
+    }
+
+    /// Take a jailed or tombstoned operator out of the stored validator set
+    /// at once; returns the power-0 update for CometBFT. The last validator
+    /// is never removed (CometBFT cannot run without one).
+    async fn remove_validator(&mut self, op: &Address) -> AppResult<Option<super::hooks::PowerUpdate>> {
+        let mut set = self.validator_set().await?;
+        let Some(i) = set.validators.iter().position(|v| v.operator == *op) else { return Ok(None) };
+        if set.validators.len() == 1 {
+            return Ok(None);
+        }
+        let v = set.validators.remove(i);
+        self.put_validator_set(&set)?;
+        Ok(Some(super::hooks::PowerUpdate { consensus_pubkey: v.consensus_pubkey, power: 0 }))
     }
 
     fn put_validator_set(&mut self, set: &ValidatorSet) -> AppResult<()> {

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::math::{mul_div_down, mul_wad_down, mul2_div2_down, WAD};
 use crate::rewards::RewardsWrite;
 use crate::store::{StoreRead, StoreWrite};
-use crate::types::{Address, Coin, NATIVE_DENOM};
+use crate::types::{Address, Coin};
 
 mod keys {
     use crate::types::Address;
@@ -41,6 +41,11 @@ mod keys {
     pub fn staker_withdrawal(staker: &Address, id: u64) -> String {
         format!("restaking/staker_withdrawals/{}/{id:020}", staker.to_hex())
     }
+}
+
+/// Every staker's deposit records (`{staker hex}/{denom}`), for audits.
+pub fn deposits_prefix() -> &'static str {
+    keys::DEPOSITS
 }
 
 /// The index of a staker's withdrawals, for paginated queries.
@@ -233,9 +238,7 @@ pub trait RestakingWrite: StoreWrite {
     /// value + `shares`.
     async fn add_shares(&mut self, staker: &Address, denom: &str, shares: u128) -> AppResult<()> {
         let op = self.delegated_operator(staker).await?;
-        if denom == NATIVE_DENOM {
-            self.settle_rewards(staker).await?;
-        }
+        self.settle_rewards(staker, denom).await?;
         let mut stake = match &op {
             Some(op) => Some(self.operator_stake(op, denom).await?),
             None => None,
@@ -269,9 +272,7 @@ pub trait RestakingWrite: StoreWrite {
         if deposit_shares == 0 || deposit_shares > dep.deposit_shares {
             return Err(RestakingError::InsufficientShares { denom: denom.into(), have: dep.deposit_shares, want: deposit_shares }.into());
         }
-        if denom == NATIVE_DENOM {
-            self.settle_rewards(staker).await?;
-        }
+        self.settle_rewards(staker, denom).await?;
         let old_scaled = dep.scaled();
         dep.deposit_shares -= deposit_shares;
         let removed = old_scaled - dep.scaled();
@@ -372,11 +373,10 @@ pub trait RestakingWrite: StoreWrite {
     /// Lower an operator's max magnitude in one strategy to `new_magnitude`
     /// and take the slashed shares out of the pool: every delegator's and
     /// every escrowed withdrawal's value drops by the same fraction without
-    /// being touched. Returns the tokens removed from the pool, which
-    /// `burn` decides: burned (true) or left to the caller (false, for
-    /// redistribution, in the pool's module balance moved by the caller).
+    /// being touched. Returns the tokens removed from the pool: burned, or
+    /// paid to `recipient` (an AVS's redistribution recipient).
     /// O(1) in the number of delegators and withdrawals.
-    async fn slash_magnitude(&mut self, operator: &Address, denom: &str, new_magnitude: u128) -> AppResult<u128> {
+    async fn slash_magnitude(&mut self, operator: &Address, denom: &str, new_magnitude: u128, recipient: Option<&Address>) -> AppResult<u128> {
         let mut stake = self.operator_stake(operator, denom).await?;
         if new_magnitude > stake.max_magnitude {
             return Err(RestakingError::Invariant(format!("magnitude can only fall: {} -> {new_magnitude}", stake.max_magnitude)).into());
@@ -393,7 +393,10 @@ pub trait RestakingWrite: StoreWrite {
         strategy.total_shares = strategy.total_shares.checked_sub(slashed_shares).ok_or_else(|| RestakingError::Invariant(format!("{denom} total shares below an operator's")))?;
         self.put_strategy(&strategy)?;
         if tokens > 0 {
-            self.burn(&pool_address(denom), &Coin::new(denom, tokens)).await?;
+            match recipient {
+                Some(to) => self.send_coin(&pool_address(denom), to, &Coin::new(denom, tokens)).await?,
+                None => self.burn(&pool_address(denom), &Coin::new(denom, tokens)).await?,
+            }
         }
         self.record(Event::new(
             "slash_magnitude",
@@ -402,7 +405,8 @@ pub trait RestakingWrite: StoreWrite {
                 ("denom", denom.to_string()).index(),
                 ("max_magnitude", new_magnitude.to_string()).no_index(),
                 ("shares", slashed_shares.to_string()).no_index(),
-                ("burned", tokens.to_string()).no_index(),
+                ("tokens", tokens.to_string()).no_index(),
+                ("recipient", recipient.map(|r| r.to_string()).unwrap_or_else(|| "burned".into())).no_index(),
             ],
         ));
         Ok(tokens)

@@ -8,6 +8,12 @@ pub enum RewardsError {
     InvalidParams(String),
     #[error("invariant broken: {0}")]
     Invariant(String),
+    #[error("invalid reward submission: {0}")]
+    InvalidSubmission(String),
+    #[error("operator set {avs_id}/{set_id} already has {count} reward submissions paying out, max {max}")]
+    TooManySubmissions { avs_id: u64, set_id: u32, count: u64, max: u64 },
+    #[error("commission {bps}bps exceeds operator {operator}'s maximum {max_bps}bps")]
+    CommissionAboveMax { operator: String, bps: u32, max_bps: u32 },
 }
 
 impl ErrorCode for RewardsError {
@@ -20,6 +26,9 @@ impl ErrorCode for RewardsError {
             RewardsError::NothingToClaim { .. } => 2,
             RewardsError::InvalidParams(_) => 3,
             RewardsError::Invariant(_) => 4,
+            RewardsError::InvalidSubmission(_) => 5,
+            RewardsError::TooManySubmissions { .. } => 6,
+            RewardsError::CommissionAboveMax { .. } => 7,
         }
     }
 }

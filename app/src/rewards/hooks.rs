@@ -2,7 +2,11 @@
 
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use super::{RewardsRead, RewardsWrite, DISTRIBUTION};
+use super::state::Submission;
+use super::{RewardsRead, RewardsWrite, AVS_REWARDS_ESCROW, DISTRIBUTION};
+use crate::avs::AvsRead;
+use crate::math::WAD;
+use crate::restaking::RestakingRead;
 use crate::bank::{BankRead, BankWrite};
 use crate::delegation::{DelegationRead, ValidatorEntry};
 use crate::error::{AppError, AppResult};
@@ -60,12 +64,129 @@ async fn credit_validator<S: StoreWrite + Send + Sync>(state: &mut S, v: &Valida
     if total_scaled == 0 {
         commission = amount;
     } else if to_stakers > 0 {
-        let acc = state.accumulator(&op.address).await? + acc_step_down(to_stakers, total_scaled);
-        state.put_accumulator(&op.address, acc)?;
+        let acc = state.accumulator(&op.address, NATIVE_DENOM, NATIVE_DENOM).await? + acc_step_down(to_stakers, total_scaled);
+        state.put_accumulator(&op.address, NATIVE_DENOM, NATIVE_DENOM, acc)?;
     }
     if commission > 0 {
         let c = state.commission(&op.address).await?;
-        state.put_commission(&op.address, c.saturating_add(commission))?;
+        state.put_commission(&op.address, NATIVE_DENOM, c.saturating_add(commission))?;
     }
     Ok(amount)
+}
+
+/// At an epoch end, pay every AVS reward submission's share for this epoch
+/// to its operator set: each registered operator gets a part by its
+/// allocated stake (tokens x multiplier, summed over the rewarded
+/// strategies), keeps its commission for that AVS, and the rest raises its
+/// accumulator of each rewarded strategy by that strategy's part. Cost:
+/// O(submissions x members x strategies), never per staker. An epoch with
+/// no allocated stake pays nothing; what is left after the last epoch
+/// (that, and rounding dust) goes back to the submitter.
+pub async fn end_epoch<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) -> AppResult<()> {
+    let blocks_per_epoch = state.delegation_params().await?.blocks_per_epoch;
+    if !height.is_multiple_of(blocks_per_epoch) {
+        return Ok(());
+    }
+    for mut sub in state.submissions().await? {
+        let amount = if sub.remaining_epochs <= 1 { sub.remaining } else { sub.remaining / sub.remaining_epochs as u128 };
+        let paid = pay_epoch(state, &sub, amount).await?;
+        sub.remaining -= paid;
+        sub.remaining_epochs = sub.remaining_epochs.saturating_sub(1);
+        if sub.remaining_epochs == 0 {
+            if sub.remaining > 0 {
+                let coin = Coin::new(sub.denom.clone(), sub.remaining);
+                state.send_coin(&Address::module(AVS_REWARDS_ESCROW), &sub.submitter, &coin).await?;
+            }
+            state.delete_submission(sub.id)?;
+            let n = state.set_submission_count(sub.avs_id, sub.set_id).await?;
+            state.put_set_submission_count(sub.avs_id, sub.set_id, n.saturating_sub(1))?;
+        } else {
+            state.put_submission(&sub)?;
+        }
+        state.record(Event::new(
+            "avs_rewards",
+            [
+                ("submission_id", sub.id.to_string()).index(),
+                ("avs_id", sub.avs_id.to_string()).index(),
+                ("paid", format!("{paid}{}", sub.denom)).no_index(),
+                ("remaining_epochs", sub.remaining_epochs.to_string()).no_index(),
+            ],
+        ));
+    }
+    Ok(())
+}
+
+/// One epoch of one submission; returns what was credited (moved from
+/// escrow to the distribution account).
+async fn pay_epoch<S: StoreWrite + Send + Sync>(state: &mut S, sub: &Submission, amount: u128) -> AppResult<u128> {
+    if amount == 0 {
+        return Ok(0);
+    }
+    // Per member: (operator, [(strategy, weight, total scaled)], weight sum).
+    let mut rows: Vec<(Address, Vec<(String, u128, u128)>, u128)> = Vec::new();
+    let mut total_weight = 0u128;
+    let mut rates = Vec::with_capacity(sub.strategies.len());
+    for (denom, mult) in &sub.strategies {
+        let Some(strategy) = state.strategy(denom).await? else { continue };
+        rates.push((denom.clone(), *mult, strategy, state.pool_tokens(denom).await?));
+    }
+    for op in state.set_members(sub.avs_id, sub.set_id).await? {
+        let mut parts = Vec::new();
+        let mut w_op = 0u128;
+        for (denom, mult, strategy, tvl) in &rates {
+            let a = state.allocation(&op, denom, sub.avs_id, sub.set_id).await?;
+            if a.magnitude == 0 {
+                continue;
+            }
+            let total_scaled = state.operator_stake(&op, denom).await?.total_scaled;
+            let shares = mul_div_down(total_scaled, a.magnitude, WAD).unwrap_or(0);
+            let tokens = strategy.tokens_for_shares(shares, *tvl).unwrap_or(0);
+            let w = tokens.saturating_mul(*mult as u128);
+            if w > 0 {
+                parts.push((denom.clone(), w, total_scaled));
+                w_op = w_op.saturating_add(w);
+            }
+        }
+        if w_op > 0 {
+            total_weight = total_weight.saturating_add(w_op);
+            rows.push((op, parts, w_op));
+        }
+    }
+    if total_weight == 0 {
+        return Ok(0);
+    }
+    let mut given = 0u128;
+    for (op, parts, w_op) in rows {
+        let r_op = mul_div_down(amount, w_op, total_weight).unwrap_or(0);
+        if r_op == 0 {
+            continue;
+        }
+        let bps = match state.avs_commission(&op, sub.avs_id).await? {
+            Some(b) => b,
+            None => state.operator(&op).await?.map_or(0, |o| o.commission_rate_bps),
+        };
+        let commission = mul_div_down(r_op, bps as u128, 10_000).unwrap_or(0);
+        let to_stakers = r_op - commission;
+        let mut credited = 0u128;
+        for (denom, w, total_scaled) in &parts {
+            let r_s = mul_div_down(to_stakers, *w, w_op).unwrap_or(0);
+            if r_s == 0 || *total_scaled == 0 {
+                continue;
+            }
+            let acc = state.accumulator(&op, denom, &sub.denom).await? + acc_step_down(r_s, *total_scaled);
+            state.put_accumulator(&op, denom, &sub.denom, acc)?;
+            credited += r_s;
+        }
+        // Rounding between strategies goes to the operator, not to nobody.
+        let commission = r_op - credited;
+        if commission > 0 {
+            let c = state.commission_in(&op, &sub.denom).await?;
+            state.put_commission(&op, &sub.denom, c.saturating_add(commission))?;
+        }
+        given += r_op;
+    }
+    if given > 0 {
+        state.send_coin(&Address::module(AVS_REWARDS_ESCROW), &Address::module(DISTRIBUTION), &Coin::new(sub.denom.clone(), given)).await?;
+    }
+    Ok(given)
 }

@@ -1,5 +1,15 @@
 //! Rewards state keys and typed access. The only place rewards keys are
 //! spelled.
+//!
+//! Accumulators are kept per (operator, strategy, reward denom): reward per
+//! scaled share of that strategy delegated to the operator, times 1e27.
+//! Native rewards use (op, uaegis, uaegis); an AVS reward round adds to
+//! (op, strategy, reward denom) for each strategy it rewards. A staker's
+//! snapshot per (strategy, reward denom) is the accumulator value it last
+//! settled at; a missing snapshot means 0, which is right because a staker
+//! always settles (writing snapshots) before its scaled shares change.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use primitive_types::U256;
@@ -11,33 +21,74 @@ use crate::error::{AppError, AppResult};
 use crate::math::{acc_earned_down, u256_from_str};
 use crate::restaking::RestakingRead;
 use crate::store::{StoreRead, StoreWrite};
-use crate::types::{Address, NATIVE_DENOM};
+use crate::types::{Address, Amount, NATIVE_DENOM};
 
 mod keys {
     use crate::types::Address;
 
     pub const PARAMS: &str = "rewards/params";
     pub const UNDISTRIBUTED: &str = "rewards/undistributed";
-    pub const STAKERS: &str = "rewards/stakers/";
+    pub const PENDING: &str = "rewards/pending/";
     pub const COMMISSIONS: &str = "rewards/commission/";
+    pub const SUBMISSIONS: &str = "rewards/submissions/";
+    pub const NEXT_SUBMISSION: &str = "rewards/next_submission_id";
 
-    pub fn accumulator(op: &Address) -> String {
-        format!("rewards/accumulators/{}/{}", op.to_hex(), crate::types::NATIVE_DENOM)
+    pub fn accumulators(op: &Address, strategy: &str) -> String {
+        format!("rewards/accumulators/{}/{strategy}/", op.to_hex())
     }
-    pub fn staker(staker: &Address) -> String {
-        format!("{STAKERS}{}", staker.to_hex())
+    pub fn accumulator(op: &Address, strategy: &str, reward: &str) -> String {
+        format!("rewards/accumulators/{}/{strategy}/{reward}", op.to_hex())
     }
-    pub fn commission(op: &Address) -> String {
-        format!("{COMMISSIONS}{}", op.to_hex())
+    pub fn snapshots_of(staker: &Address) -> String {
+        format!("rewards/snapshots/{}/", staker.to_hex())
+    }
+    pub fn snapshot(staker: &Address, strategy: &str, reward: &str) -> String {
+        format!("rewards/snapshots/{}/{strategy}/{reward}", staker.to_hex())
+    }
+    pub fn pending_of(staker: &Address) -> String {
+        format!("{PENDING}{}/", staker.to_hex())
+    }
+    pub fn pending(staker: &Address, reward: &str) -> String {
+        format!("{PENDING}{}/{reward}", staker.to_hex())
+    }
+    pub fn commissions_of(op: &Address) -> String {
+        format!("{COMMISSIONS}{}/", op.to_hex())
+    }
+    pub fn commission(op: &Address, reward: &str) -> String {
+        format!("{COMMISSIONS}{}/{reward}", op.to_hex())
+    }
+    pub fn avs_commission(op: &Address, avs: u64) -> String {
+        format!("rewards/avs_commission/{}/{avs:020}", op.to_hex())
+    }
+    pub fn submission(id: u64) -> String {
+        format!("{SUBMISSIONS}{id:020}")
+    }
+    pub fn set_submissions(avs: u64, set: u32) -> String {
+        format!("rewards/set_submissions/{avs:020}/{set:010}")
     }
 }
 
-/// A staker's reward position: the accumulator value it last settled at
-/// (of the operator it is delegated to) and what it has earned unclaimed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StakerRewards {
-    pub snapshot: String,
-    pub pending: u128,
+pub fn submissions_prefix() -> &'static str {
+    keys::SUBMISSIONS
+}
+
+/// An AVS reward submission still paying out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    pub id: u64,
+    pub avs_id: u64,
+    pub set_id: u32,
+    pub submitter: Address,
+    pub denom: String,
+    /// Escrowed, not yet paid.
+    pub remaining: u128,
+    pub remaining_epochs: u64,
+    /// (strategy denom, multiplier).
+    pub strategies: Vec<(String, u64)>,
+}
+
+fn parse_u256(b: &[u8]) -> AppResult<U256> {
+    u256_from_str(std::str::from_utf8(b).unwrap_or_default()).ok_or_else(|| AppError::internal("corrupt accumulator"))
 }
 
 #[async_trait]
@@ -46,45 +97,117 @@ pub trait RewardsRead: StoreRead {
         Ok(self.read_json(keys::PARAMS).await?.unwrap_or_default())
     }
 
-    /// Native rewards per scaled native share of `op`, times 1e27.
-    async fn accumulator(&self, op: &Address) -> AppResult<U256> {
-        match self.read_bytes(&keys::accumulator(op)).await? {
-            Some(b) => u256_from_str(std::str::from_utf8(&b).unwrap_or_default()).ok_or_else(|| AppError::internal("corrupt accumulator")),
+    /// Rewards in `reward` per scaled `strategy` share of `op`, times 1e27.
+    async fn accumulator(&self, op: &Address, strategy: &str, reward: &str) -> AppResult<U256> {
+        match self.read_bytes(&keys::accumulator(op, strategy, reward)).await? {
+            Some(b) => parse_u256(&b),
             None => Ok(U256::zero()),
         }
     }
 
-    async fn staker_rewards(&self, staker: &Address) -> AppResult<StakerRewards> {
-        Ok(self.read_json(&keys::staker(staker)).await?.unwrap_or_default())
+    /// Every (reward denom, accumulator) of `op`'s stake in `strategy`.
+    async fn accumulators(&self, op: &Address, strategy: &str) -> AppResult<Vec<(String, U256)>> {
+        let prefix = keys::accumulators(op, strategy);
+        let mut out = Vec::new();
+        for (k, v) in self.read_prefix(&prefix).await? {
+            out.push((k[prefix.len()..].to_string(), parse_u256(&v)?));
+        }
+        Ok(out)
     }
 
+    async fn snapshot(&self, staker: &Address, strategy: &str, reward: &str) -> AppResult<U256> {
+        match self.read_bytes(&keys::snapshot(staker, strategy, reward)).await? {
+            Some(b) => parse_u256(&b),
+            None => Ok(U256::zero()),
+        }
+    }
+
+    /// Settled, unclaimed staker rewards in one denom.
+    async fn settled_rewards(&self, staker: &Address, reward: &str) -> AppResult<u128> {
+        Ok(self.read_amount(&keys::pending(staker, reward)).await?.0)
+    }
+
+    /// Native commission owed to an operator.
     async fn commission(&self, op: &Address) -> AppResult<u128> {
-        Ok(self.read_amount(&keys::commission(op)).await?.0)
+        self.commission_in(op, NATIVE_DENOM).await
     }
 
-    /// Rewards held back for the next block (rounding remainders, or no
-    /// validators yet).
+    async fn commission_in(&self, op: &Address, reward: &str) -> AppResult<u128> {
+        Ok(self.read_amount(&keys::commission(op, reward)).await?.0)
+    }
+
+    /// Commission owed to an operator, by denom.
+    async fn commissions(&self, op: &Address) -> AppResult<BTreeMap<String, u128>> {
+        let prefix = keys::commissions_of(op);
+        let mut out = BTreeMap::new();
+        for (k, v) in self.read_prefix(&prefix).await? {
+            out.insert(k[prefix.len()..].to_string(), Amount::from_be_bytes(&v)?.0);
+        }
+        Ok(out)
+    }
+
+    /// Native rewards held back for the next block (rounding remainders,
+    /// or no validators yet).
     async fn undistributed(&self) -> AppResult<u128> {
         Ok(self.read_amount(keys::UNDISTRIBUTED).await?.0)
     }
 
-    /// Staker rewards `staker` could claim now (settled + accrued).
-    async fn pending_rewards(&self, staker: &Address) -> AppResult<u128> {
-        let rec = self.staker_rewards(staker).await?;
-        match self.delegated_operator(staker).await? {
-            Some(op) => Ok(rec.pending.saturating_add(self.accrued(staker, &op, &rec).await?.0)),
-            None => Ok(rec.pending),
+    /// What `staker` (delegated to `op`) earned in `strategy` since it last
+    /// settled, by reward denom, with the accumulator values.
+    async fn accrued(&self, staker: &Address, op: &Address, strategy: &str) -> AppResult<Vec<(String, u128, U256)>> {
+        let accs = self.accumulators(op, strategy).await?;
+        if accs.is_empty() {
+            return Ok(vec![]);
         }
+        let scaled = self.staker_deposit(staker, strategy).await?.scaled();
+        let mut out = Vec::with_capacity(accs.len());
+        for (reward, acc) in accs {
+            let snap = self.snapshot(staker, strategy, &reward).await?;
+            let earned = acc_earned_down(scaled, acc.saturating_sub(snap)).ok_or_else(|| AppError::internal("reward overflow"))?;
+            out.push((reward, earned, acc));
+        }
+        Ok(out)
     }
 
-    /// What `staker`, delegated to `op`, earned since `rec.snapshot`, and
-    /// the accumulator value it was measured at.
-    async fn accrued(&self, staker: &Address, op: &Address, rec: &StakerRewards) -> AppResult<(u128, U256)> {
-        let scaled = self.staker_deposit(staker, NATIVE_DENOM).await?.scaled();
-        let acc = self.accumulator(op).await?;
-        let snap = u256_from_str(&rec.snapshot).unwrap_or(acc);
-        let earned = acc_earned_down(scaled, acc.saturating_sub(snap)).ok_or_else(|| AppError::internal("reward overflow"))?;
-        Ok((earned, acc))
+    /// Every staker reward `staker` could claim now (settled + accrued), by denom.
+    async fn pending_rewards_all(&self, staker: &Address) -> AppResult<BTreeMap<String, u128>> {
+        let prefix = keys::pending_of(staker);
+        let mut out: BTreeMap<String, u128> = BTreeMap::new();
+        for (k, v) in self.read_prefix(&prefix).await? {
+            out.insert(k[prefix.len()..].to_string(), Amount::from_be_bytes(&v)?.0);
+        }
+        if let Some(op) = self.delegated_operator(staker).await? {
+            for (strategy, _) in self.staker_deposits(staker).await? {
+                for (reward, earned, _) in self.accrued(staker, &op, &strategy).await? {
+                    let e = out.entry(reward).or_default();
+                    *e = e.saturating_add(earned);
+                }
+            }
+        }
+        out.retain(|_, v| *v > 0);
+        Ok(out)
+    }
+
+    /// Native staker rewards `staker` could claim now.
+    async fn pending_rewards(&self, staker: &Address) -> AppResult<u128> {
+        Ok(self.pending_rewards_all(staker).await?.get(NATIVE_DENOM).copied().unwrap_or(0))
+    }
+
+    /// The operator's commission on an AVS's rewards, if it set one.
+    async fn avs_commission(&self, op: &Address, avs: u64) -> AppResult<Option<u32>> {
+        self.read_json(&keys::avs_commission(op, avs)).await
+    }
+
+    async fn submission(&self, id: u64) -> AppResult<Option<Submission>> {
+        self.read_json(&keys::submission(id)).await
+    }
+
+    async fn submissions(&self) -> AppResult<Vec<Submission>> {
+        Ok(self.read_prefix_json(keys::SUBMISSIONS).await?.into_iter().map(|(_, s)| s).collect())
+    }
+
+    async fn set_submission_count(&self, avs: u64, set: u32) -> AppResult<u64> {
+        Ok(self.read_u64(&keys::set_submissions(avs, set)).await?.unwrap_or(0))
     }
 }
 
@@ -96,64 +219,153 @@ pub trait RewardsWrite: StoreWrite {
         self.write_json(keys::PARAMS.into(), params)
     }
 
-    fn put_accumulator(&mut self, op: &Address, acc: U256) -> AppResult<()> {
-        self.write_bytes(keys::accumulator(op), acc.to_string().into_bytes())
+    fn put_accumulator(&mut self, op: &Address, strategy: &str, reward: &str, acc: U256) -> AppResult<()> {
+        self.write_bytes(keys::accumulator(op, strategy, reward), acc.to_string().into_bytes())
     }
 
-    fn put_commission(&mut self, op: &Address, amount: u128) -> AppResult<()> {
-        self.write_amount(keys::commission(op), crate::types::Amount(amount))
+    fn put_commission(&mut self, op: &Address, reward: &str, amount: u128) -> AppResult<()> {
+        self.write_amount(keys::commission(op, reward), Amount(amount))
+    }
+
+    fn put_settled_rewards(&mut self, staker: &Address, reward: &str, amount: u128) -> AppResult<()> {
+        self.write_amount(keys::pending(staker, reward), Amount(amount))
     }
 
     fn put_undistributed(&mut self, amount: u128) -> AppResult<()> {
-        self.write_amount(keys::UNDISTRIBUTED.into(), crate::types::Amount(amount))
+        self.write_amount(keys::UNDISTRIBUTED.into(), Amount(amount))
     }
 
-    fn put_staker_rewards(&mut self, staker: &Address, rec: &StakerRewards) -> AppResult<()> {
-        self.write_json(keys::staker(staker), rec)
+    fn put_avs_commission(&mut self, op: &Address, avs: u64, bps: u32) -> AppResult<()> {
+        self.write_json(keys::avs_commission(op, avs), &bps)
     }
 
-    /// Move what the staker earned since its last settlement into
-    /// `pending`. Must run before its native scaled shares or its
-    /// delegation change.
-    async fn settle_rewards(&mut self, staker: &Address) -> AppResult<()> {
-        let Some(op) = self.delegated_operator(staker).await? else { return Ok(()) };
-        let mut rec = self.staker_rewards(staker).await?;
-        let (earned, acc) = self.accrued(staker, &op, &rec).await?;
-        let snapshot = acc.to_string();
-        if earned == 0 && rec.snapshot == snapshot {
-            return Ok(());
+    async fn next_submission_id(&mut self) -> AppResult<u64> {
+        let id = self.read_u64(keys::NEXT_SUBMISSION).await?.unwrap_or(1);
+        self.write_u64(keys::NEXT_SUBMISSION.into(), id + 1)?;
+        Ok(id)
+    }
+
+    fn put_submission(&mut self, s: &Submission) -> AppResult<()> {
+        self.write_json(keys::submission(s.id), s)
+    }
+
+    fn delete_submission(&mut self, id: u64) -> AppResult<()> {
+        self.delete_key(keys::submission(id))
+    }
+
+    fn put_set_submission_count(&mut self, avs: u64, set: u32, n: u64) -> AppResult<()> {
+        if n == 0 {
+            self.delete_key(keys::set_submissions(avs, set))
+        } else {
+            self.write_u64(keys::set_submissions(avs, set), n)
         }
-        rec.pending = rec.pending.saturating_add(earned);
-        rec.snapshot = snapshot;
-        self.put_staker_rewards(staker, &rec)
     }
 
-    /// A staker starts earning from `op`'s accumulator as it is now.
+    /// Move what the staker earned in `strategy` since its last settlement
+    /// into its settled balance. Must run before its scaled shares in that
+    /// strategy or its delegation change. O(reward denoms of the strategy).
+    async fn settle_rewards(&mut self, staker: &Address, strategy: &str) -> AppResult<()> {
+        let Some(op) = self.delegated_operator(staker).await? else { return Ok(()) };
+        for (reward, earned, acc) in self.accrued(staker, &op, strategy).await? {
+            if earned > 0 {
+                let settled = self.settled_rewards(staker, &reward).await?;
+                self.put_settled_rewards(staker, &reward, settled.saturating_add(earned))?;
+            }
+            if self.snapshot(staker, strategy, &reward).await? != acc {
+                self.write_bytes(keys::snapshot(staker, strategy, &reward), acc.to_string().into_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Settle every strategy the staker holds.
+    async fn settle_all_rewards(&mut self, staker: &Address) -> AppResult<()> {
+        for (strategy, _) in self.staker_deposits(staker).await? {
+            self.settle_rewards(staker, &strategy).await?;
+        }
+        Ok(())
+    }
+
+    /// A staker starts earning from `op`'s accumulators as they are now;
+    /// snapshots of a previous operator are dropped.
     async fn start_rewards(&mut self, staker: &Address, op: &Address) -> AppResult<()> {
-        let mut rec = self.staker_rewards(staker).await?;
-        rec.snapshot = self.accumulator(op).await?.to_string();
-        self.put_staker_rewards(staker, &rec)
+        for (k, _) in self.read_prefix(&keys::snapshots_of(staker)).await? {
+            self.delete_key(k)?;
+        }
+        for (strategy, _) in self.staker_deposits(staker).await? {
+            for (reward, acc) in self.accumulators(op, &strategy).await? {
+                self.write_bytes(keys::snapshot(staker, &strategy, &reward), acc.to_string().into_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Take everything `addr` is owed (settled staker rewards + commission),
+    /// zeroing the records; the caller pays it out. By denom.
+    async fn take_owed(&mut self, addr: &Address) -> AppResult<BTreeMap<String, u128>> {
+        self.settle_all_rewards(addr).await?;
+        let mut owed: BTreeMap<String, u128> = BTreeMap::new();
+        let prefix = keys::pending_of(addr);
+        for (k, v) in self.read_prefix(&prefix).await? {
+            *owed.entry(k[prefix.len()..].to_string()).or_default() += Amount::from_be_bytes(&v)?.0;
+            self.delete_key(k)?;
+        }
+        let prefix = keys::commissions_of(addr);
+        for (k, v) in self.read_prefix(&prefix).await? {
+            *owed.entry(k[prefix.len()..].to_string()).or_default() += Amount::from_be_bytes(&v)?.0;
+            self.delete_key(k)?;
+        }
+        owed.retain(|_, v| *v > 0);
+        Ok(owed)
     }
 }
 
 impl<T: StoreWrite + ?Sized> RewardsWrite for T {}
 
-/// For tests and audits (iterates every staker record): the distribution
-/// account holds at least what is owed (undistributed + commissions +
-/// every staker's pending rewards).
+/// For tests and audits (iterates every staker): per denom, the
+/// distribution account holds at least what is owed (undistributed native
+/// rewards + commissions + every staker's settled and accrued rewards), and
+/// the AVS escrow holds what submissions still have to pay.
 pub async fn check_rewards_invariant<S: StoreRead + Send + Sync>(state: &S) -> AppResult<()> {
     use crate::bank::BankRead;
-    let mut owed = state.undistributed().await?;
-    for (_, value) in state.read_prefix(keys::COMMISSIONS).await? {
-        owed += crate::types::Amount::from_be_bytes(&value)?.0;
+    use std::collections::BTreeSet;
+    let mut owed: BTreeMap<String, u128> = BTreeMap::new();
+    *owed.entry(NATIVE_DENOM.into()).or_default() += state.undistributed().await?;
+    for (key, value) in state.read_prefix(keys::COMMISSIONS).await? {
+        let denom = key.rsplit('/').next().unwrap_or_default().to_string();
+        *owed.entry(denom).or_default() += Amount::from_be_bytes(&value)?.0;
     }
-    for (key, _) in state.read_prefix(keys::STAKERS).await? {
-        let addr = Address::from_hex(&key[keys::STAKERS.len()..]).ok_or_else(|| AppError::internal(format!("bad key {key}")))?;
-        owed += state.pending_rewards(&addr).await?;
+    let mut stakers = BTreeSet::new();
+    for (key, _) in state.read_prefix(crate::restaking::state::deposits_prefix()).await? {
+        let rest = &key[crate::restaking::state::deposits_prefix().len()..];
+        stakers.insert(rest.split('/').next().unwrap_or_default().to_string());
     }
-    let held = state.balance(&Address::module(super::DISTRIBUTION), NATIVE_DENOM).await?.0;
-    if held < owed {
-        return Err(super::RewardsError::Invariant(format!("distribution holds {held}{NATIVE_DENOM}, owes {owed}{NATIVE_DENOM}")).into());
+    for (key, _) in state.read_prefix(keys::PENDING).await? {
+        stakers.insert(key[keys::PENDING.len()..].split('/').next().unwrap_or_default().to_string());
+    }
+    for hex in stakers {
+        let addr = Address::from_hex(&hex).ok_or_else(|| AppError::internal(format!("bad staker key {hex}")))?;
+        for (denom, amount) in state.pending_rewards_all(&addr).await? {
+            *owed.entry(denom).or_default() += amount;
+        }
+    }
+    let distribution = Address::module(super::DISTRIBUTION);
+    for (denom, amount) in owed {
+        let held = state.balance(&distribution, &denom).await?.0;
+        if held < amount {
+            return Err(super::RewardsError::Invariant(format!("distribution holds {held}{denom}, owes {amount}{denom}")).into());
+        }
+    }
+    let mut escrowed: BTreeMap<String, u128> = BTreeMap::new();
+    for s in state.submissions().await? {
+        *escrowed.entry(s.denom).or_default() += s.remaining;
+    }
+    let escrow = Address::module(super::AVS_REWARDS_ESCROW);
+    for (denom, amount) in escrowed {
+        let held = state.balance(&escrow, &denom).await?.0;
+        if held < amount {
+            return Err(super::RewardsError::Invariant(format!("AVS reward escrow holds {held}{denom}, submissions owe {amount}{denom}")).into());
+        }
     }
     Ok(())
 }

@@ -47,6 +47,11 @@ pub trait StoreRead: StateRead {
         self.object_get(BLOCK_CONTEXT)
     }
 
+    /// This block's time (Unix seconds from the header); 0 outside a block.
+    fn block_time(&self) -> i64 {
+        self.block_context().map(|c| c.time_seconds).unwrap_or_default()
+    }
+
     /// Read raw bytes, charging the read cost.
     async fn read_bytes(&self, key: &str) -> AppResult<Option<Vec<u8>>> {
         let value = self.get_raw(key).await.map_err(AppError::from)?;
