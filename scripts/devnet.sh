@@ -4,6 +4,7 @@
 # `aegisd testnet generate`. Node endpoints are listed in DIR/endpoints.json,
 # and the pids of the started processes in DIR/pids.
 #   scripts/devnet.sh up|down|status [--validators N] [--consumers M] [--dir DIR] [--base-port P]
+#   scripts/devnet.sh twin I [--dir DIR]   (a double-signing copy of validator I)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,14 +15,19 @@ BASE_PORT=26600
 DIR="${AEGIS_DEVNET_DIR:-$ROOT/.devnet}"
 TIMEOUT="${AEGIS_DEVNET_TIMEOUT:-120}"
 MIN_HEIGHT=3
+TWIN=0
 
 usage() {
   cat <<EOF
-usage: scripts/devnet.sh up|down|status [options]
+usage: scripts/devnet.sh up|down|status|twin I [options]
 
   up        generate a fresh devnet in DIR, start it, wait for height >= $MIN_HEIGHT
-  down      stop the processes listed in DIR/pids
+  down      stop the processes listed in DIR/pids (twins included)
   status    show each node's height/app hash and whether its processes are alive
+  twin I    start a second aegisd + cometbft in DIR/twinI signing with a copy of
+            validator I's consensus key (fresh signing state, timeout_propose 1ms),
+            peered with the devnet: it prevotes nil where validator I prevotes the
+            block, so it double-signs and the evidence reaches the app
 
 options:
   --validators N   number of validators (default 4)
@@ -86,17 +92,10 @@ fail() {
   exit 1
 }
 
-cmd_up() {
-  if [ -n "$(running_pids)" ]; then
-    die "devnet already running; run scripts/devnet.sh down"
-  fi
-  if [ "$CONSUMERS" -gt 0 ]; then
-    log "error: consumer chains are not supported yet"
-    exit 2
-  fi
-  [ "$VALIDATORS" -ge 1 ] || die "--validators must be >= 1"
-
-  local cmt aegisd target
+# Sets cmt and aegisd (the caller's locals): the pinned CometBFT, installed
+# if missing, and $AEGISD_BIN or a fresh debug build of aegisd.
+binaries() {
+  local target
   cmt="$("$ROOT/scripts/install-cometbft.sh" | tail -n 1)"
   if [ -n "${AEGISD_BIN:-}" ]; then
     aegisd="$AEGISD_BIN"
@@ -109,6 +108,33 @@ cmd_up() {
     aegisd="$target/debug/aegisd"
   fi
   [ -x "$aegisd" ] || die "aegisd binary not found or not executable: $aegisd"
+}
+
+# wait_abci NAME ABCI_ADDR: wait until the aegisd spawned as NAME accepts
+# connections on ABCI_ADDR (tcp://host:port); otherwise print why and fail.
+wait_abci() {
+  local name="$1" hostport="${2#*://}" pid i
+  pid="$(awk -v n="$name" '$2 == n { print $1 }' "$DIR/pids" | tail -n 1)"
+  for ((i = 0; ; i++)); do
+    if (exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null; then return 0; fi
+    alive "$pid" || { echo "$name exited before opening $2"; return 1; }
+    [ "$i" -lt 30 ] || { echo "$name did not accept connections on $2 within 30 s"; return 1; }
+    sleep 1
+  done
+}
+
+cmd_up() {
+  if [ -n "$(running_pids)" ]; then
+    die "devnet already running; run scripts/devnet.sh down"
+  fi
+  if [ "$CONSUMERS" -gt 0 ]; then
+    log "error: consumer chains are not supported yet"
+    exit 2
+  fi
+  [ "$VALIDATORS" -ge 1 ] || die "--validators must be >= 1"
+
+  local cmt aegisd
+  binaries
 
   case "$DIR" in "" | / | "$ROOT" | "$HOME") die "refusing to rm -rf devnet dir '$DIR'" ;; esac
   rm -rf "$DIR"
@@ -118,21 +144,14 @@ cmd_up() {
   DIR="$(cd "$DIR" && pwd)"
   [ -f "$DIR/endpoints.json" ] || die "$DIR/endpoints.json was not generated"
 
-  local moniker rpc grpc abci home hostport i pid name
+  local moniker rpc grpc abci home pid name why
   while IFS=$'\t' read -r moniker rpc grpc abci home; do
     log "starting $moniker-aegisd"
     spawn "$moniker-aegisd" "$home/aegisd.log" "$aegisd" start --home "$home"
   done < <(nodes)
 
   while IFS=$'\t' read -r moniker rpc grpc abci home; do
-    hostport="${abci#*://}"
-    pid="$(awk -v n="$moniker-aegisd" '$2 == n { print $1 }' "$DIR/pids")"
-    for ((i = 0; ; i++)); do
-      if (exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null; then break; fi
-      alive "$pid" || fail "$moniker-aegisd exited before opening $abci"
-      [ "$i" -lt 30 ] || fail "$moniker-aegisd did not accept connections on $abci within 30 s"
-      sleep 1
-    done
+    why="$(wait_abci "$moniker-aegisd" "$abci")" || fail "$why"
     log "starting $moniker-cometbft"
     spawn "$moniker-cometbft" "$home/cometbft.log" "$cmt" node --home "$home"
   done < <(nodes)
@@ -185,6 +204,144 @@ cmd_down() {
   rm -f "$DIR/pids"
 }
 
+# twin_home SRC_HOME TWIN_HOME MONIKER BASE SRC_NODE_ID: write TWIN_HOME from
+# SRC_HOME: the same genesis and consensus key, a fresh signing state, its own
+# node key (made by CometBFT at start), state database and the ports of node
+# slot BASE (metrics BASE+55 .. gRPC BASE+59), peered with SRC and SRC's peers.
+twin_home() {
+  python3 - "$@" <<'PY'
+import os, re, shutil, sys
+src, dst, moniker, base, src_id = sys.argv[1:]
+base = int(base)
+metrics, p2p, rpc, abci, grpc = (base + 55 + k for k in range(5))
+os.makedirs(f"{dst}/config")
+os.makedirs(f"{dst}/data")
+shutil.copy(f"{src}/config/genesis.json", f"{dst}/config/genesis.json")
+shutil.copy(f"{src}/config/priv_validator_key.json", f"{dst}/config/priv_validator_key.json")
+with open(f"{dst}/data/priv_validator_state.json", "w") as f:
+    f.write('{\n  "height": "0",\n  "round": 0,\n  "step": 0\n}\n')
+for f in ("config/priv_validator_key.json", "data/priv_validator_state.json"):
+    os.chmod(f"{dst}/{f}", 0o600)
+
+def rewrite(path, out, want):
+    """Copy a TOML file replacing (section, key) values; missing keys are appended to their section."""
+    lines, section, done, seen = [], "", set(), {""}
+    def flush(section):
+        for (s, k), v in want.items():
+            if s == section and (s, k) not in done:
+                lines.append(f"{k} = {v}")
+                done.add((s, k))
+    for line in open(path).read().splitlines():
+        m = re.match(r"\s*\[([^\]]+)\]\s*$", line)
+        if m:
+            while lines and not lines[-1].strip():
+                lines.pop()
+            flush(section)
+            lines.append("")
+            section = m.group(1)
+            seen.add(section)
+        else:
+            m = re.match(r"\s*([A-Za-z0-9_]+)\s*=", line)
+            if m and (section, m.group(1)) in want:
+                line = f"{m.group(1)} = {want[(section, m.group(1))]}"
+                done.add((section, m.group(1)))
+        lines.append(line)
+    flush(section)
+    for s in sorted({s for s, _ in want} - seen):
+        lines += ["", f"[{s}]"]
+        flush(s)
+    open(out, "w").write("\n".join(lines) + "\n")
+
+cfg = open(f"{src}/config/config.toml").read()
+src_p2p = re.search(r'^\[p2p\][^\[]*?^laddr\s*=\s*"tcp://([^"]+)"', cfg, re.M | re.S).group(1)
+peers = re.search(r'^persistent_peers\s*=\s*"([^"]*)"', cfg, re.M).group(1)
+peers = ",".join(p for p in [f"{src_id}@{src_p2p}", peers] if p)
+rewrite(f"{src}/config/config.toml", f"{dst}/config/config.toml", {
+    ("", "proxy_app"): f'"tcp://127.0.0.1:{abci}"',
+    ("", "moniker"): f'"{moniker}"',
+    ("rpc", "laddr"): f'"tcp://127.0.0.1:{rpc}"',
+    ("p2p", "laddr"): f'"tcp://127.0.0.1:{p2p}"',
+    ("p2p", "persistent_peers"): f'"{peers}"',
+    # Round 0 proposals never arrive within 1 ms: the twin prevotes nil
+    # while the real validator prevotes the block.
+    ("consensus", "timeout_propose"): '"1ms"',
+})
+rewrite(f"{src}/config/app.toml", f"{dst}/config/app.toml", {
+    ("", "abci_listen"): f'"127.0.0.1:{abci}"',
+    ("", "grpc_listen"): f'"127.0.0.1:{grpc}"',
+    ("", "cometbft_rpc"): f'"http://127.0.0.1:{rpc}"',
+    ("", "metrics_listen"): f'"127.0.0.1:{metrics}"',
+    ("", "db_dir"): '"data/aegis.db"',
+})
+print(f"http://127.0.0.1:{rpc}\ttcp://127.0.0.1:{abci}")
+PY
+}
+
+# Prints "<catching_up> <height>" from a node's RPC /status.
+rpc_sync() {
+  curl -sf --max-time 2 "$1/status" 2>/dev/null | python3 -c 'import json, sys
+s = json.load(sys.stdin)["result"]["sync_info"]
+print(str(s["catching_up"]).lower(), s["latest_block_height"])' 2>/dev/null
+}
+
+cmd_twin() {
+  [ -f "$DIR/endpoints.json" ] || die "no devnet in $DIR; run scripts/devnet.sh up first"
+  DIR="$(cd "$DIR" && pwd)"
+  local n line moniker rpc grpc abci home first_rpc base twin name pid pname src_id out twin_rpc twin_abci deadline st why
+  n="$(nodes | wc -l)"
+  [ "$TWIN" -lt "$n" ] || die "no validator $TWIN: the devnet has $n (0..$((n - 1)))"
+  line="$(nodes | sed -n "$((TWIN + 1))p")"
+  IFS=$'\t' read -r moniker rpc grpc abci home <<<"$line"
+  name="$moniker-twin"
+  if running_pids | awk '{ print $2 }' | grep -q "^$name-"; then
+    die "$name is already running; scripts/devnet.sh down stops it (and the devnet)"
+  fi
+  local cmt aegisd
+  binaries
+  # The twin takes the ports of node slot n + I, past the devnet's own.
+  first_rpc="$(nodes | head -n 1 | cut -f2)"
+  base=$((${first_rpc##*:} - 57 + 10 * (n + TWIN)))
+  [ $((base + 59)) -le 65535 ] || die "no free port slot for the twin above the devnet's"
+  twin="$DIR/twin$TWIN"
+  case "$twin" in "$DIR"/twin*) rm -rf "$twin" ;; esac
+  src_id="$("$cmt" show-node-id --home "$home")"
+  out="$(twin_home "$home" "$twin" "$name" "$base" "$src_id")" || die "could not write $twin"
+  IFS=$'\t' read -r twin_rpc twin_abci <<<"$out"
+
+  twin_fail() {
+    log "error: $*"
+    local f pid pname
+    for f in "$twin/aegisd.log" "$twin/cometbft.log"; do
+      [ -f "$f" ] || continue
+      echo "----- last 20 lines of $f -----" >&2
+      tail -n 20 "$f" >&2
+    done
+    while read -r pid pname; do
+      case "$pname" in "$name"-*) kill -TERM "$pid" 2>/dev/null || true ;; esac
+    done <<<"$(running_pids)"
+    exit 1
+  }
+  log "starting $name-aegisd in $twin"
+  spawn "$name-aegisd" "$twin/aegisd.log" "$aegisd" start --home "$twin"
+  why="$(wait_abci "$name-aegisd" "$twin_abci")" || twin_fail "$why"
+  log "starting $name-cometbft (consensus key of $moniker, timeout_propose 1ms)"
+  spawn "$name-cometbft" "$twin/cometbft.log" "$cmt" node --home "$twin"
+
+  log "waiting up to ${TIMEOUT}s for $name to catch up with the devnet"
+  deadline=$((SECONDS + TIMEOUT))
+  while :; do
+    st="$(rpc_sync "$twin_rpc")" || st=""
+    if [ "${st%% *}" = false ] && is_uint "${st#* }" && [ "${st#* }" -ge 1 ]; then break; fi
+    while read -r pid pname; do
+      case "$pname" in "$name"-*) alive "$pid" || twin_fail "$pname (pid $pid) exited" ;; esac
+    done <"$DIR/pids"
+    [ "$SECONDS" -lt "$deadline" ] || twin_fail "timed out after ${TIMEOUT}s waiting for $name to catch up"
+    sleep 1
+  done
+  echo "twin of $moniker is up at height ${st#* }: rpc $twin_rpc, home $twin"
+  echo "it signs with $moniker's consensus key; stop it with scripts/devnet.sh down"
+}
+
 cmd_status() {
   if [ ! -f "$DIR/endpoints.json" ]; then
     echo "no devnet in $DIR"
@@ -218,10 +375,13 @@ while [ $# -gt 0 ]; do
     up | down | status)
       [ -z "$CMD" ] || { log "error: only one command allowed"; usage >&2; exit 2; }
       CMD="$1"; shift ;;
+    twin)
+      [ -z "$CMD" ] || { log "error: only one command allowed"; usage >&2; exit 2; }
+      need "$@"; CMD=twin; TWIN="$2"; shift 2 ;;
     *) log "error: unknown argument: $1"; usage >&2; exit 2 ;;
   esac
 done
-for v in "$VALIDATORS" "$CONSUMERS" "$BASE_PORT" "$TIMEOUT"; do
+for v in "$VALIDATORS" "$CONSUMERS" "$BASE_PORT" "$TIMEOUT" "$TWIN"; do
   is_uint "$v" || { log "error: expected a non-negative integer, got '$v'"; exit 2; }
 done
 [ -n "$CMD" ] || { usage >&2; exit 2; }

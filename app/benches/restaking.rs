@@ -89,7 +89,7 @@ async fn time_slash(storage: &Storage, op: &Address) -> f64 {
     for _ in 0..15 {
         let mut delta = StateDelta::new(storage.latest_snapshot());
         let t = Instant::now();
-        delta.slash_magnitude(op, NATIVE_DENOM, WAD / 2).await.unwrap();
+        delta.slash_magnitude(op, NATIVE_DENOM, WAD / 2, None).await.unwrap();
         times.push(t.elapsed().as_secs_f64());
     }
     median(times)

@@ -13,6 +13,7 @@ use crate::auth::AuthRead;
 use crate::bank::genesis::{BankGenesis, GenesisBalance, GenesisCoin};
 use crate::bank::BankRead;
 use crate::signer::{SignOptions, Signer};
+use crate::slashing::hooks::{CommitVote, Misbehavior};
 use crate::types::{Address, Coin, NATIVE_DENOM};
 
 pub const CHAIN_ID: &str = "aegis-test";
@@ -86,13 +87,33 @@ impl TestChain {
 
     /// FinalizeBlock only: the block is staged, not committed.
     pub async fn finalize(&mut self, txs: Vec<Vec<u8>>) -> BlockOutput {
+        self.finalize_with(txs, vec![], vec![]).await
+    }
+
+    /// FinalizeBlock with the last commit's votes and evidence, as CometBFT
+    /// would send them.
+    pub async fn finalize_with(&mut self, txs: Vec<Vec<u8>>, votes: Vec<CommitVote>, misbehavior: Vec<Misbehavior>) -> BlockOutput {
         self.height += 1;
         self.time += 5;
         let (height, time) = (self.height, self.time);
         self.app_mut()
-            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes: vec![], misbehavior: vec![] })
+            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes, misbehavior })
             .await
             .expect("finalize block")
+    }
+
+    /// Execute and commit a block with votes and evidence; check invariants.
+    pub async fn block_with(&mut self, txs: Vec<Vec<u8>>, votes: Vec<CommitVote>, misbehavior: Vec<Misbehavior>) -> BlockOutput {
+        let out = self.finalize_with(txs, votes, misbehavior).await;
+        self.app_mut().commit().await.expect("commit");
+        self.check_invariants().await;
+        out
+    }
+
+    /// Advance block time by `seconds` without a block (the next block's
+    /// time is the current time + 5 + `seconds`).
+    pub fn skip_time(&mut self, seconds: i64) {
+        self.time += seconds;
     }
 
     pub async fn check_invariants(&self) {

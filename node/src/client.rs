@@ -16,6 +16,8 @@ use tonic::transport::Channel;
 pub type RestakingClient = aegis_proto::aegis::restaking::v1::query_client::QueryClient<Channel>;
 pub type DelegationClient = aegis_proto::aegis::delegation::v1::query_client::QueryClient<Channel>;
 pub type RewardsClient = aegis_proto::aegis::rewards::v1::query_client::QueryClient<Channel>;
+pub type AvsClient = aegis_proto::aegis::avs::v1::query_client::QueryClient<Channel>;
+pub type SlashingClient = aegis_proto::aegis::slashing::v1::query_client::QueryClient<Channel>;
 
 pub struct GrpcClient {
     channel: Channel,
@@ -41,6 +43,14 @@ impl GrpcClient {
 
     pub fn rewards(&self) -> RewardsClient {
         RewardsClient::new(self.channel.clone())
+    }
+
+    pub fn avs(&self) -> AvsClient {
+        AvsClient::new(self.channel.clone())
+    }
+
+    pub fn slashing(&self) -> SlashingClient {
+        SlashingClient::new(self.channel.clone())
     }
 
     pub async fn chain_id(&self) -> Result<String> {

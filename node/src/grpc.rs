@@ -1,5 +1,5 @@
 //! The gRPC server of `aegisd start`: the app's query services (bank,
-//! auth, restaking, delegation, rewards), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
+//! auth, restaking, delegation, rewards, avs, slashing), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
 //! (which need this node's CometBFT RPC), and server reflection so that
 //! grpcurl works with no proto files.
 
@@ -7,10 +7,12 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use aegis_app::auth::query::{AegisAuthQuery, AuthQuery};
+use aegis_app::avs::query::AvsQuery;
 use aegis_app::bank::query::BankQuery;
 use aegis_app::delegation::query::DelegationQuery;
 use aegis_app::restaking::query::RestakingQuery;
 use aegis_app::rewards::query::RewardsQuery;
+use aegis_app::slashing::query::SlashingQuery;
 use aegis_app::query::{abci_query, simulate_response, to_status};
 use cnidarium::Storage;
 use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer as AuthServer;
@@ -38,6 +40,8 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
         .add_service(aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::avs::v1::query_server::QueryServer::new(AvsQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::slashing::v1::query_server::QueryServer::new(SlashingQuery::new(storage.clone())))
         .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
         .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
         .add_service(reflection_v1)

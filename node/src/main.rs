@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aegis_app::auth::params::MinGasPrice;
+use aegis_app::math::WAD;
 use aegis_app::signer::pack;
 use aegis_proto::aegis::delegation::v1::OperatorMetadata;
 use aegis_app::types::{Address, Coins};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Parser, Subcommand};
+use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 
 #[derive(Parser)]
@@ -125,9 +127,15 @@ enum TxCmd {
     /// Register and update operators; delegate, undelegate, redelegate.
     #[command(subcommand)]
     Delegation(DelegationTx),
-    /// Claim staking rewards and operator commission.
+    /// Claim rewards; pay AVS rewards to an operator set; set an operator's commission on an AVS.
     #[command(subcommand)]
     Rewards(RewardsTx),
+    /// Register AVSs and operator sets; operators join sets and allocate stake to them.
+    #[command(subcommand)]
+    Avs(AvsTx),
+    /// Slash an operator as a set's slasher; veto or execute pending slashes; unjail.
+    #[command(subcommand)]
+    Slashing(SlashingTx),
 }
 
 #[derive(Subcommand)]
@@ -256,6 +264,153 @@ enum RewardsTx {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// As the AVS's owner, escrow AMOUNT for an operator set, paid out over EPOCHS epoch ends; prints the submission id.
+    SubmitAvsRewards {
+        avs_id: u64,
+        /// Operator set id within the AVS.
+        set_id: u32,
+        /// <amount><denom>, e.g. 1000000uaegis.
+        amount: String,
+        /// Number of epoch ends the amount is spread over.
+        epochs: u64,
+        /// Strategy whose allocations earn, with its weight: DENOM=MULTIPLIER, e.g. uaegis=2 (repeatable; none = every strategy of the set at 1).
+        #[arg(long = "strategy", value_name = "DENOM=MULTIPLIER")]
+        strategies: Vec<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Set the signer's (an operator's) commission on one AVS's rewards, in basis points (10000 = 100%).
+    SetAvsCommission {
+        avs_id: u64,
+        bps: u32,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AvsTx {
+    /// Register an AVS owned by the signer; prints its id.
+    Register {
+        /// URI of the AVS's off-chain metadata document.
+        #[arg(long)]
+        metadata_uri: String,
+        /// Account that receives slashed tokens (default: they are burned).
+        #[arg(long, value_name = "ADDR")]
+        redistribution_recipient: Option<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Change an AVS's metadata URI, redistribution recipient or owner (the signer must own it).
+    Update {
+        avs_id: u64,
+        #[arg(long)]
+        metadata_uri: Option<String>,
+        /// New recipient of slashed tokens; "" burns them from now on.
+        #[arg(long, value_name = "ADDR")]
+        redistribution_recipient: Option<String>,
+        /// Hand the AVS to another account.
+        #[arg(long, value_name = "ADDR")]
+        new_owner: Option<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Create operator set SET_ID of an AVS the signer owns.
+    CreateOperatorSet {
+        avs_id: u64,
+        set_id: u32,
+        /// Comma-separated denoms of the strategies whose stake the set accepts, e.g. uaegis,stuaegis.
+        #[arg(long, value_delimiter = ',', required = true)]
+        strategies: Vec<String>,
+        /// The only account allowed to slash the set's operators.
+        #[arg(long, value_name = "ADDR")]
+        slasher: String,
+        /// Comma-separated addresses that can veto slashes; slashes then wait --veto-window.
+        #[arg(long, value_delimiter = ',', value_name = "ADDRS", requires_all = ["veto_threshold", "veto_window"])]
+        veto_committee: Vec<String>,
+        /// Distinct committee vetoes that cancel a slash.
+        #[arg(long, value_name = "N", requires = "veto_committee")]
+        veto_threshold: Option<u32>,
+        /// How long a slash waits for vetoes, in seconds.
+        #[arg(long, value_name = "SECONDS", requires = "veto_committee")]
+        veto_window: Option<u64>,
+        /// Comma-separated operators that may register (default: any operator).
+        #[arg(long, value_delimiter = ',', value_name = "ADDRS")]
+        allowlist: Vec<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Register the signer (an operator) for an operator set.
+    RegisterOperator {
+        avs_id: u64,
+        set_id: u32,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Deregister the signer from an operator set (it stays slashable for the deallocation delay).
+    DeregisterOperator {
+        avs_id: u64,
+        set_id: u32,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Set the signer's allocations: the fraction of its stake in a strategy each set may slash.
+    Allocate {
+        /// AVS_ID/SET_ID/STRATEGY=MAGNITUDE, the magnitude a fraction from 0 to 1, e.g. 1/1/uaegis=0.5 (repeatable).
+        /// Increases count after the allocation delay; decreases stay slashable for the deallocation delay.
+        #[arg(long = "allocation", value_name = "AVS_ID/SET_ID/STRATEGY=MAGNITUDE", required = true)]
+        allocations: Vec<String>,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Set how long the signer's allocation increases wait before they count (applies after the configuration delay).
+    SetAllocationDelay {
+        seconds: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlashingTx {
+    /// As an operator set's slasher, slash a fraction of what OPERATOR allocated to the set (pending if the set has a veto committee).
+    Slash {
+        /// Operator address (aegis1...).
+        operator: String,
+        avs_id: u64,
+        set_id: u32,
+        /// Comma-separated strategy denoms to slash, e.g. uaegis,stuaegis.
+        #[arg(long, value_delimiter = ',', required = true)]
+        strategies: Vec<String>,
+        /// Fraction of the allocation to slash, from 0 to 1, e.g. 0.5.
+        #[arg(long)]
+        fraction: String,
+        /// Why the operator is slashed.
+        #[arg(long)]
+        description: String,
+        /// Reference to the evidence; each is applied at most once per AVS.
+        #[arg(long, value_name = "REF")]
+        evidence: String,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// As a veto committee member, vote to cancel a pending slash.
+    Veto {
+        slash_id: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Apply a pending slash whose veto window has passed (anyone may).
+    Execute {
+        slash_id: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Return the signer's jailed validator at the next epoch once its jail time has passed.
+    Unjail {
+        #[command(flatten)]
+        tx: TxArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -281,9 +436,15 @@ enum QueryCmd {
     /// Operators, delegations and the validator set.
     #[command(subcommand)]
     Delegation(DelegationQueryCmd),
-    /// Rewards parameters and pending rewards.
+    /// Rewards parameters, pending rewards, AVS reward submissions and commissions.
     #[command(subcommand)]
     Rewards(RewardsQueryCmd),
+    /// AVSs, operator sets, allocations and the stake at risk.
+    #[command(subcommand)]
+    Avs(AvsQueryCmd),
+    /// Pending slashes, validator signing info and slashing parameters.
+    #[command(subcommand)]
+    Slashing(SlashingQueryCmd),
     /// An account's number, sequence and public key.
     Account {
         address: String,
@@ -368,6 +529,81 @@ enum RewardsQueryCmd {
         #[command(flatten)]
         node: NodeArgs,
     },
+    /// AVS reward submissions still paying out.
+    Submissions(NodeArgs),
+    /// An operator's commission on one AVS's rewards, basis points.
+    AvsCommission {
+        operator: String,
+        avs_id: u64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AvsQueryCmd {
+    /// Allocation delays and the most strategies per operator set.
+    Params(NodeArgs),
+    /// One AVS: owner, metadata URI, redistribution recipient, number of sets.
+    Avs {
+        id: u64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Every AVS.
+    Avss(NodeArgs),
+    /// One operator set: strategies, slasher, veto committee, allowlist, members.
+    OperatorSet {
+        avs_id: u64,
+        set_id: u32,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// The operators registered for a set.
+    Members {
+        avs_id: u64,
+        set_id: u32,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// An operator's allocations (WAD magnitudes, pending changes) and its allocation delay.
+    Allocations {
+        operator: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// An operator's stake, allocations, pending slashes and worst-case loss per strategy.
+    OperatorRisk {
+        operator: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A staker's tokens at risk to each AVS through its operator.
+    StakerExposure {
+        staker: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlashingQueryCmd {
+    /// Liveness window, jail duration, slash fractions and the per-epoch slash cap.
+    Params(NodeArgs),
+    /// One pending slash.
+    PendingSlash {
+        id: u64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Every pending slash.
+    PendingSlashes(NodeArgs),
+    /// An operator's validator liveness and jail status.
+    SigningInfo {
+        operator: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
 }
 
 /// "<amount><denom>" -> (amount, denom).
@@ -398,6 +634,63 @@ fn read_consensus_key(path: &std::path::Path) -> Result<Vec<u8>> {
 
 fn addr(s: &str) -> Result<Address> {
     Address::parse(s).map_err(|e| anyhow!("{e}"))
+}
+
+/// Each address checked, in its canonical form.
+fn addrs(list: &[String]) -> Result<Vec<String>> {
+    list.iter().map(|a| addr(a).map(|a| a.to_string())).collect()
+}
+
+fn denoms(list: &[String]) -> Result<Vec<String>> {
+    list.iter().map(|d| aegis_app::types::validate_denom(d).map(|_| d.clone()).map_err(|e| anyhow!("{d:?}: {e}"))).collect()
+}
+
+/// A fraction from 0 to 1 written in decimal ("0.5", "1", "0.000000000000000001")
+/// as a WAD integer (10^18 = 1), exactly: at most 18 decimals, nothing above 1.
+fn parse_wad_fraction(s: &str) -> Result<u128> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let all_digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !all_digits(int) || !all_digits(frac) || (s.contains('.') && frac.is_empty()) {
+        bail!("{s:?} is not a decimal fraction: write e.g. 0.5, 0.25 or 1");
+    }
+    if frac.len() > 18 {
+        bail!("{s:?} has {} decimals; at most 18 (the smallest step is 0.000000000000000001)", frac.len());
+    }
+    let above_one = || anyhow!("{s:?} is above 1: a fraction is between 0 and 1");
+    let whole = match int.trim_start_matches('0') {
+        "" => 0,
+        "1" => 1,
+        _ => return Err(above_one()),
+    };
+    let frac: u128 = format!("{frac:0<18}").parse().expect("18 digits fit u128");
+    let wad = whole * WAD + frac;
+    if wad > WAD {
+        return Err(above_one());
+    }
+    Ok(wad)
+}
+
+/// `AVS_ID/SET_ID/STRATEGY=MAGNITUDE`, e.g. `1/1/uaegis=0.5`.
+fn parse_allocation(s: &str) -> Result<aegis_proto::aegis::avs::v1::AllocateParams> {
+    let usage = || anyhow!("allocation {s:?}: write AVS_ID/SET_ID/STRATEGY=MAGNITUDE, e.g. 1/1/uaegis=0.5");
+    let (target, magnitude) = s.split_once('=').ok_or_else(usage)?;
+    let [avs_id, set_id, strategy] = target.split('/').collect::<Vec<_>>()[..] else {
+        return Err(usage());
+    };
+    let avs_id = avs_id.parse().map_err(|_| usage())?;
+    let operator_set_id = set_id.parse().map_err(|_| usage())?;
+    aegis_app::types::validate_denom(strategy).map_err(|e| anyhow!("allocation {s:?}: {e}"))?;
+    let magnitude = parse_wad_fraction(magnitude).map_err(|e| anyhow!("allocation {s:?}: {e}"))?;
+    Ok(aegis_proto::aegis::avs::v1::AllocateParams { avs_id, operator_set_id, strategy: strategy.to_string(), magnitude: magnitude.to_string() })
+}
+
+/// `DENOM=MULTIPLIER`, e.g. `uaegis=2`.
+fn parse_strategy_multiplier(s: &str) -> Result<aegis_proto::aegis::rewards::v1::StrategyMultiplier> {
+    let usage = || anyhow!("strategy {s:?}: write DENOM=MULTIPLIER with a whole multiplier, e.g. uaegis=2");
+    let (denom, multiplier) = s.split_once('=').ok_or_else(usage)?;
+    aegis_app::types::validate_denom(denom).map_err(|e| anyhow!("strategy {s:?}: {e}"))?;
+    let multiplier = multiplier.parse().map_err(|_| usage())?;
+    Ok(aegis_proto::aegis::rewards::v1::StrategyMultiplier { strategy: denom.to_string(), multiplier })
 }
 
 fn parse_coins(s: &str) -> Result<Coins> {
@@ -540,6 +833,249 @@ async fn delegation_tx(cmd: DelegationTx, home: &std::path::Path) -> Result<()> 
     }
 }
 
+async fn avs_tx(cmd: AvsTx, home: &std::path::Path) -> Result<()> {
+    use aegis_app::avs::msgs::{
+        MSG_CREATE_OPERATOR_SET_URL, MSG_DEREGISTER_FROM_OPERATOR_SET_URL, MSG_MODIFY_ALLOCATIONS_URL, MSG_REGISTER_AVS_URL, MSG_REGISTER_FOR_OPERATOR_SET_URL,
+        MSG_SET_ALLOCATION_DELAY_URL, MSG_UPDATE_AVS_URL,
+    };
+    use aegis_proto::aegis::avs::v1 as pb;
+    match cmd {
+        AvsTx::Register { metadata_uri, redistribution_recipient, tx } => {
+            let redistribution_recipient = redistribution_recipient.as_deref().map(addr).transpose()?.map(|a| a.to_string()).unwrap_or_default();
+            run_tx(&tx, home, |s| vec![pack(MSG_REGISTER_AVS_URL, &pb::MsgRegisterAvs { owner: s.address.to_string(), metadata_uri, redistribution_recipient })])
+                .await
+        }
+        AvsTx::Update { avs_id, metadata_uri, redistribution_recipient, new_owner, tx } => {
+            if metadata_uri.is_none() && redistribution_recipient.is_none() && new_owner.is_none() {
+                bail!("nothing to update: give --metadata-uri, --redistribution-recipient or --new-owner");
+            }
+            let redistribution_recipient = match redistribution_recipient.as_deref() {
+                Some("") => Some(String::new()),
+                Some(a) => Some(addr(a)?.to_string()),
+                None => None,
+            };
+            let new_owner = new_owner.as_deref().map(addr).transpose()?.map(|a| a.to_string());
+            run_tx(&tx, home, |s| {
+                vec![pack(MSG_UPDATE_AVS_URL, &pb::MsgUpdateAvs { owner: s.address.to_string(), avs_id, metadata_uri, redistribution_recipient, new_owner })]
+            })
+            .await
+        }
+        AvsTx::CreateOperatorSet { avs_id, set_id, strategies, slasher, veto_committee, veto_threshold, veto_window, allowlist, tx } => {
+            let msg = |owner: String| -> Result<pb::MsgCreateOperatorSet> {
+                Ok(pb::MsgCreateOperatorSet {
+                    owner,
+                    avs_id,
+                    operator_set_id: set_id,
+                    strategies: denoms(&strategies)?,
+                    slasher: addr(&slasher)?.to_string(),
+                    veto_committee: addrs(&veto_committee)?,
+                    veto_threshold: veto_threshold.unwrap_or(0),
+                    veto_window_seconds: veto_window.unwrap_or(0),
+                    allowlist: addrs(&allowlist)?,
+                })
+            };
+            // Checked before the keyring is opened: a typo fails fast.
+            msg(String::new())?;
+            run_tx(&tx, home, |s| vec![pack(MSG_CREATE_OPERATOR_SET_URL, &msg(s.address.to_string()).expect("checked above"))]).await
+        }
+        AvsTx::RegisterOperator { avs_id, set_id, tx } => {
+            run_tx(&tx, home, |s| {
+                vec![pack(MSG_REGISTER_FOR_OPERATOR_SET_URL, &pb::MsgRegisterForOperatorSet { operator: s.address.to_string(), avs_id, operator_set_id: set_id })]
+            })
+            .await
+        }
+        AvsTx::DeregisterOperator { avs_id, set_id, tx } => {
+            run_tx(&tx, home, |s| {
+                vec![pack(
+                    MSG_DEREGISTER_FROM_OPERATOR_SET_URL,
+                    &pb::MsgDeregisterFromOperatorSet { operator: s.address.to_string(), avs_id, operator_set_id: set_id },
+                )]
+            })
+            .await
+        }
+        AvsTx::Allocate { allocations, tx } => {
+            let allocations = allocations.iter().map(|a| parse_allocation(a)).collect::<Result<Vec<_>>>()?;
+            run_tx(&tx, home, |s| vec![pack(MSG_MODIFY_ALLOCATIONS_URL, &pb::MsgModifyAllocations { operator: s.address.to_string(), allocations })]).await
+        }
+        AvsTx::SetAllocationDelay { seconds, tx } => {
+            run_tx(&tx, home, |s| vec![pack(MSG_SET_ALLOCATION_DELAY_URL, &pb::MsgSetAllocationDelay { operator: s.address.to_string(), delay_seconds: seconds })])
+                .await
+        }
+    }
+}
+
+async fn slashing_tx(cmd: SlashingTx, home: &std::path::Path) -> Result<()> {
+    use aegis_app::slashing::msgs::{MSG_EXECUTE_SLASH_URL, MSG_SLASH_OPERATOR_URL, MSG_UNJAIL_URL, MSG_VETO_SLASH_URL};
+    use aegis_proto::aegis::slashing::v1 as pb;
+    match cmd {
+        SlashingTx::Slash { operator, avs_id, set_id, strategies, fraction, description, evidence, tx } => {
+            let operator = addr(&operator)?.to_string();
+            let strategies = denoms(&strategies)?;
+            let wad_to_slash = parse_wad_fraction(&fraction).map_err(|e| anyhow!("--fraction: {e}"))?.to_string();
+            run_tx(&tx, home, |s| {
+                vec![pack(
+                    MSG_SLASH_OPERATOR_URL,
+                    &pb::MsgSlashOperator {
+                        slasher: s.address.to_string(),
+                        operator,
+                        avs_id,
+                        operator_set_id: set_id,
+                        strategies,
+                        wad_to_slash,
+                        description,
+                        evidence_ref: evidence,
+                    },
+                )]
+            })
+            .await
+        }
+        SlashingTx::Veto { slash_id, tx } => run_tx(&tx, home, |s| vec![pack(MSG_VETO_SLASH_URL, &pb::MsgVetoSlash { member: s.address.to_string(), slash_id })]).await,
+        SlashingTx::Execute { slash_id, tx } => {
+            run_tx(&tx, home, |s| vec![pack(MSG_EXECUTE_SLASH_URL, &pb::MsgExecuteSlash { executor: s.address.to_string(), slash_id })]).await
+        }
+        SlashingTx::Unjail { tx } => run_tx(&tx, home, |s| vec![pack(MSG_UNJAIL_URL, &pb::MsgUnjail { operator: s.address.to_string() })]).await,
+    }
+}
+
+async fn rewards_tx(cmd: RewardsTx, home: &std::path::Path) -> Result<()> {
+    use aegis_app::rewards::msgs::{MSG_CLAIM_REWARDS_URL, MSG_SET_AVS_COMMISSION_URL, MSG_SUBMIT_AVS_REWARDS_URL};
+    use aegis_proto::aegis::rewards::v1 as pb;
+    match cmd {
+        RewardsTx::Claim { tx } => run_tx(&tx, home, |s| vec![pack(MSG_CLAIM_REWARDS_URL, &pb::MsgClaimRewards { claimer: s.address.to_string() })]).await,
+        RewardsTx::SubmitAvsRewards { avs_id, set_id, amount, epochs, strategies, tx } => {
+            let (amount, denom) = parse_amount_denom(&amount)?;
+            let strategies = strategies.iter().map(|m| parse_strategy_multiplier(m)).collect::<Result<Vec<_>>>()?;
+            run_tx(&tx, home, |s| {
+                vec![pack(
+                    MSG_SUBMIT_AVS_REWARDS_URL,
+                    &pb::MsgSubmitAvsRewards {
+                        owner: s.address.to_string(),
+                        avs_id,
+                        operator_set_id: set_id,
+                        amount: Some(ProtoCoin { denom, amount: amount.to_string() }),
+                        epochs,
+                        strategies,
+                    },
+                )]
+            })
+            .await
+        }
+        RewardsTx::SetAvsCommission { avs_id, bps, tx } => {
+            run_tx(&tx, home, |s| {
+                vec![pack(MSG_SET_AVS_COMMISSION_URL, &pb::MsgSetAvsCommission { operator: s.address.to_string(), avs_id, commission_bps: bps })]
+            })
+            .await
+        }
+    }
+}
+
+/// Every item of a paginated query, fetched 100 at a time: `fetch` sends
+/// one request for a page and returns its items and page response.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>>
+where
+    F: FnMut(Option<PageRequest>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<PageResponse>), tonic::Status>>,
+{
+    let (mut all, mut key) = (vec![], vec![]);
+    loop {
+        let (items, page) = fetch(Some(PageRequest { key: key.clone(), limit: 100, ..Default::default() })).await?;
+        all.extend(items);
+        key = page.map(|p| p.next_key).unwrap_or_default();
+        if key.is_empty() {
+            return Ok(all);
+        }
+    }
+}
+
+async fn avs_query(cmd: AvsQueryCmd) -> Result<()> {
+    use aegis_proto::aegis::avs::v1 as pb;
+    match cmd {
+        AvsQueryCmd::Params(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.avs().params(pb::QueryParamsRequest {}).await?.into_inner();
+            print_json(serde_json::json!({"params": r.params.as_ref().map(render::avs_params)}));
+        }
+        AvsQueryCmd::Avs { id, node } => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.avs().avs(pb::QueryAvsRequest { avs_id: id }).await?.into_inner();
+            print_json(serde_json::json!({"avs": r.avs.as_ref().map(render::avs)}));
+        }
+        AvsQueryCmd::Avss(node) => {
+            let q = client::GrpcClient::connect(&node.grpc).await?.avs();
+            let all = all_pages(|pagination| {
+                let mut q = q.clone();
+                async move { q.avss(pb::QueryAvssRequest { pagination }).await.map(|r| r.into_inner()).map(|r| (r.avss, r.pagination)) }
+            })
+            .await?;
+            print_json(serde_json::json!({"avss": all.iter().map(render::avs).collect::<Vec<_>>()}));
+        }
+        AvsQueryCmd::OperatorSet { avs_id, set_id, node } => {
+            let r = client::GrpcClient::connect(&node.grpc)
+                .await?
+                .avs()
+                .operator_set(pb::QueryOperatorSetRequest { avs_id, operator_set_id: set_id })
+                .await?
+                .into_inner();
+            print_json(serde_json::json!({"operator_set": r.operator_set.as_ref().map(render::operator_set)}));
+        }
+        AvsQueryCmd::Members { avs_id, set_id, node } => {
+            let q = client::GrpcClient::connect(&node.grpc).await?.avs();
+            let operators = all_pages(|pagination| {
+                let mut q = q.clone();
+                async move {
+                    let r = q.operator_set_members(pb::QueryOperatorSetMembersRequest { avs_id, operator_set_id: set_id, pagination }).await?.into_inner();
+                    Ok((r.operators, r.pagination))
+                }
+            })
+            .await?;
+            print_json(serde_json::json!({"avs_id": avs_id.to_string(), "operator_set_id": set_id, "operators": operators}));
+        }
+        AvsQueryCmd::Allocations { operator, node } => {
+            let operator = addr(&operator)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.avs().allocations(pb::QueryAllocationsRequest { operator: operator.clone() }).await?.into_inner();
+            print_json(render::allocations(&operator, &r));
+        }
+        AvsQueryCmd::OperatorRisk { operator, node } => {
+            let operator = addr(&operator)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.avs().operator_risk(pb::QueryOperatorRiskRequest { operator }).await?.into_inner();
+            print_json(render::operator_risk(&r));
+        }
+        AvsQueryCmd::StakerExposure { staker, node } => {
+            let staker = addr(&staker)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.avs().staker_exposure(pb::QueryStakerExposureRequest { staker: staker.clone() }).await?.into_inner();
+            print_json(render::staker_exposure(&staker, &r));
+        }
+    }
+    Ok(())
+}
+
+async fn slashing_query(cmd: SlashingQueryCmd) -> Result<()> {
+    use aegis_proto::aegis::slashing::v1 as pb;
+    match cmd {
+        SlashingQueryCmd::Params(node) => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.slashing().params(pb::QueryParamsRequest {}).await?.into_inner();
+            print_json(serde_json::json!({"params": r.params.as_ref().map(render::slashing_params)}));
+        }
+        SlashingQueryCmd::PendingSlash { id, node } => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.slashing().pending_slash(pb::QueryPendingSlashRequest { slash_id: id }).await?.into_inner();
+            print_json(serde_json::json!({"slash": r.slash.as_ref().map(render::pending_slash)}));
+        }
+        SlashingQueryCmd::PendingSlashes(node) => {
+            let q = client::GrpcClient::connect(&node.grpc).await?.slashing();
+            let all = all_pages(|pagination| {
+                let mut q = q.clone();
+                async move { q.pending_slashes(pb::QueryPendingSlashesRequest { pagination }).await.map(|r| r.into_inner()).map(|r| (r.slashes, r.pagination)) }
+            })
+            .await?;
+            print_json(serde_json::json!({"slashes": all.iter().map(render::pending_slash).collect::<Vec<_>>()}));
+        }
+        SlashingQueryCmd::SigningInfo { operator, node } => {
+            let operator = addr(&operator)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc).await?.slashing().signing_info(pb::QuerySigningInfoRequest { operator }).await?.into_inner();
+            print_json(serde_json::json!({"info": r.info.as_ref().map(render::signing_info)}));
+        }
+    }
+    Ok(())
+}
+
 async fn restaking_query(cmd: RestakingQueryCmd) -> Result<()> {
     use aegis_proto::aegis::restaking::v1 as pb;
     use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest;
@@ -647,6 +1183,28 @@ async fn rewards_query(cmd: RewardsQueryCmd) -> Result<()> {
             let r = client::GrpcClient::connect(&node.grpc).await?.rewards().pending_rewards(pb::QueryPendingRewardsRequest { address }).await?.into_inner();
             print_json(render::pending_rewards(&r));
         }
+        RewardsQueryCmd::Submissions(node) => {
+            let q = client::GrpcClient::connect(&node.grpc).await?.rewards();
+            let all = all_pages(|pagination| {
+                let mut q = q.clone();
+                async move {
+                    let r = q.avs_reward_submissions(pb::QueryAvsRewardSubmissionsRequest { pagination }).await?.into_inner();
+                    Ok((r.submissions, r.pagination))
+                }
+            })
+            .await?;
+            print_json(serde_json::json!({"submissions": all.iter().map(render::avs_reward_submission).collect::<Vec<_>>()}));
+        }
+        RewardsQueryCmd::AvsCommission { operator, avs_id, node } => {
+            let operator = addr(&operator)?.to_string();
+            let r = client::GrpcClient::connect(&node.grpc)
+                .await?
+                .rewards()
+                .avs_commission(pb::QueryAvsCommissionRequest { operator: operator.clone(), avs_id })
+                .await?
+                .into_inner();
+            print_json(serde_json::json!({"operator": operator, "avs_id": avs_id.to_string(), "commission_bps": r.commission_bps}));
+        }
     }
     Ok(())
 }
@@ -709,14 +1267,14 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Tx(TxCmd::Restaking(cmd)) => restaking_tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Delegation(cmd)) => delegation_tx(cmd, &home).await,
-        Cmd::Tx(TxCmd::Rewards(RewardsTx::Claim { tx })) => {
-            use aegis_app::rewards::msgs::MSG_CLAIM_REWARDS_URL;
-            use aegis_proto::aegis::rewards::v1::MsgClaimRewards;
-            run_tx(&tx, &home, |s| vec![pack(MSG_CLAIM_REWARDS_URL, &MsgClaimRewards { claimer: s.address.to_string() })]).await
-        }
+        Cmd::Tx(TxCmd::Rewards(cmd)) => rewards_tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::Avs(cmd)) => avs_tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::Slashing(cmd)) => slashing_tx(cmd, &home).await,
         Cmd::Query(QueryCmd::Restaking(cmd)) => restaking_query(cmd).await,
         Cmd::Query(QueryCmd::Delegation(cmd)) => delegation_query(cmd).await,
         Cmd::Query(QueryCmd::Rewards(cmd)) => rewards_query(cmd).await,
+        Cmd::Query(QueryCmd::Avs(cmd)) => avs_query(cmd).await,
+        Cmd::Query(QueryCmd::Slashing(cmd)) => slashing_query(cmd).await,
         Cmd::Query(QueryCmd::Bank(BankQueryCmd::Balances { address, denom, node })) => {
             let addr = Address::parse(&address).map_err(|e| anyhow!("{e}"))?;
             let c = client::GrpcClient::connect(&node.grpc).await?;
@@ -777,5 +1335,78 @@ fn main() {
             None => eprintln!("Error: {e:#}"),
         }
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_become_exact_wad_integers() {
+        for (text, wad) in [
+            ("1", WAD),
+            ("1.0", WAD),
+            ("01.000000000000000000", WAD),
+            ("0", 0),
+            ("0.0", 0),
+            ("0.5", 500_000_000_000_000_000),
+            ("0.25", 250_000_000_000_000_000),
+            ("0.333333333333333333", 333_333_333_333_333_333),
+            ("0.000000000000000001", 1),
+            ("0.999999999999999999", WAD - 1),
+        ] {
+            assert_eq!(parse_wad_fraction(text).unwrap(), wad, "{text}");
+        }
+    }
+
+    #[test]
+    fn fractions_above_one_or_malformed_are_rejected_with_the_reason() {
+        for (text, reason) in [
+            ("1.000000000000000001", "above 1"),
+            ("2", "above 1"),
+            ("10", "above 1"),
+            ("340282366920938463463374607431768211456", "above 1"),
+            ("0.0000000000000000001", "at most 18"),
+            ("0.5000000000000000000", "at most 18"),
+            ("", "not a decimal fraction"),
+            (".5", "not a decimal fraction"),
+            ("5.", "not a decimal fraction"),
+            ("-0.5", "not a decimal fraction"),
+            ("+0.5", "not a decimal fraction"),
+            ("0,5", "not a decimal fraction"),
+            ("1e-1", "not a decimal fraction"),
+            (" 0.5", "not a decimal fraction"),
+            ("0.5.1", "not a decimal fraction"),
+            ("50%", "not a decimal fraction"),
+        ] {
+            let err = parse_wad_fraction(text).unwrap_err().to_string();
+            assert!(err.contains(reason), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn allocation_spec_names_the_set_strategy_and_wad_magnitude() {
+        let a = parse_allocation("1/2/stuaegis=0.5").unwrap();
+        assert_eq!((a.avs_id, a.operator_set_id, a.strategy.as_str(), a.magnitude.as_str()), (1, 2, "stuaegis", "500000000000000000"));
+        for bad in ["1/2/uaegis", "1/uaegis=0.5", "1/2/3/uaegis=0.5", "x/2/uaegis=0.5", "1/-2/uaegis=0.5", "1/2/=0.5"] {
+            assert!(parse_allocation(bad).is_err(), "{bad}");
+        }
+        let err = parse_allocation("1/1/uaegis=1.5").unwrap_err().to_string();
+        assert!(err.contains("1/1/uaegis=1.5") && err.contains("above 1"), "{err}");
+    }
+
+    #[test]
+    fn strategy_multiplier_is_a_denom_and_a_whole_weight() {
+        let m = parse_strategy_multiplier("uaegis=2").unwrap();
+        assert_eq!((m.strategy.as_str(), m.multiplier), ("uaegis", 2));
+        for bad in ["uaegis", "uaegis=1.5", "=2", "uaegis=-1"] {
+            assert!(parse_strategy_multiplier(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

@@ -2,7 +2,7 @@
 //! the CLI's output. Field names are the proto field names (snake_case);
 //! big integers stay decimal strings, as the protos carry them.
 
-use aegis_proto::aegis::{delegation::v1 as dpb, restaking::v1 as rpb, rewards::v1 as wpb};
+use aegis_proto::aegis::{avs::v1 as apb, delegation::v1 as dpb, restaking::v1 as rpb, rewards::v1 as wpb, slashing::v1 as spb};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
 use prost::Message;
 use serde_json::{json, Value};
@@ -91,6 +91,123 @@ pub fn pending_rewards(r: &wpb::QueryPendingRewardsResponse) -> Value {
     json!({"rewards": coins(&r.rewards), "commission": coins(&r.commission)})
 }
 
+pub fn avs_reward_submission(s: &wpb::AvsRewardSubmission) -> Value {
+    let strategies: Vec<Value> = s.strategies.iter().map(|m| json!({"strategy": m.strategy, "multiplier": m.multiplier.to_string()})).collect();
+    json!({
+        "id": s.id.to_string(), "avs_id": s.avs_id.to_string(), "operator_set_id": s.operator_set_id, "submitter": s.submitter,
+        "remaining": s.remaining.as_ref().map(|c| json!({"denom": c.denom, "amount": c.amount})),
+        "remaining_epochs": s.remaining_epochs.to_string(), "strategies": strategies,
+    })
+}
+
+pub fn avs_params(p: &apb::Params) -> Value {
+    json!({
+        "default_allocation_delay_seconds": p.default_allocation_delay_seconds.to_string(),
+        "deallocation_delay_seconds": p.deallocation_delay_seconds.to_string(),
+        "allocation_configuration_delay_seconds": p.allocation_configuration_delay_seconds.to_string(),
+        "max_strategies_per_set": p.max_strategies_per_set,
+    })
+}
+
+pub fn avs(a: &apb::Avs) -> Value {
+    json!({
+        "id": a.id.to_string(), "owner": a.owner, "metadata_uri": a.metadata_uri,
+        "redistribution_recipient": a.redistribution_recipient, "operator_set_count": a.operator_set_count,
+    })
+}
+
+pub fn operator_set(s: &apb::OperatorSet) -> Value {
+    json!({
+        "avs_id": s.avs_id.to_string(), "id": s.id, "strategies": s.strategies, "slasher": s.slasher,
+        "veto_committee": s.veto_committee, "veto_threshold": s.veto_threshold, "veto_window_seconds": s.veto_window_seconds.to_string(),
+        "allowlist": s.allowlist, "member_count": s.member_count.to_string(),
+    })
+}
+
+pub fn allocation(a: &apb::Allocation) -> Value {
+    json!({
+        "avs_id": a.avs_id.to_string(), "operator_set_id": a.operator_set_id, "strategy": a.strategy,
+        "magnitude": a.magnitude, "pending_magnitude": a.pending_magnitude, "effective_at": a.effective_at.to_string(),
+        "slashable": a.slashable, "allocated_tokens": a.allocated_tokens,
+    })
+}
+
+pub fn allocations(operator: &str, r: &apb::QueryAllocationsResponse) -> Value {
+    json!({
+        "operator": operator,
+        "allocations": r.allocations.iter().map(allocation).collect::<Vec<_>>(),
+        "allocation_delay_seconds": r.allocation_delay_seconds.to_string(),
+        "pending_allocation_delay_seconds": r.pending_allocation_delay_seconds.to_string(),
+        "pending_allocation_delay_effective_at": r.pending_allocation_delay_effective_at.to_string(),
+    })
+}
+
+pub fn operator_risk(r: &apb::QueryOperatorRiskResponse) -> Value {
+    let strategies: Vec<Value> = r
+        .strategies
+        .iter()
+        .map(|s| {
+            json!({
+                "strategy": s.strategy, "shares": s.shares, "tokens": s.tokens, "queued_tokens": s.queued_tokens,
+                "max_magnitude": s.max_magnitude, "encumbered_magnitude": s.encumbered_magnitude, "slashable_magnitude": s.slashable_magnitude,
+                "worst_case_loss_tokens": s.worst_case_loss_tokens, "worst_case_loss_per_epoch_tokens": s.worst_case_loss_per_epoch_tokens,
+            })
+        })
+        .collect();
+    let pending: Vec<Value> = r
+        .pending_slashes
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id.to_string(), "avs_id": p.avs_id.to_string(), "operator_set_id": p.operator_set_id,
+                "wad_to_slash": p.wad_to_slash, "executable_at": p.executable_at.to_string(),
+            })
+        })
+        .collect();
+    json!({
+        "operator": r.operator, "strategies": strategies, "allocations": r.allocations.iter().map(allocation).collect::<Vec<_>>(),
+        "pending_slashes": pending, "jailed": r.jailed, "tombstoned": r.tombstoned,
+    })
+}
+
+pub fn staker_exposure(staker: &str, r: &apb::QueryStakerExposureResponse) -> Value {
+    let exposures: Vec<Value> = r
+        .exposures
+        .iter()
+        .map(|e| json!({"avs_id": e.avs_id.to_string(), "strategy": e.strategy, "magnitude": e.magnitude, "tokens_at_risk": e.tokens_at_risk}))
+        .collect();
+    json!({"staker": staker, "operator": r.operator, "exposures": exposures})
+}
+
+pub fn slashing_params(p: &spb::Params) -> Value {
+    json!({
+        "signed_blocks_window": p.signed_blocks_window.to_string(), "min_signed_per_window": p.min_signed_per_window,
+        "downtime_jail_duration_seconds": p.downtime_jail_duration_seconds.to_string(),
+        "slash_fraction_double_sign": p.slash_fraction_double_sign, "slash_fraction_downtime": p.slash_fraction_downtime,
+        "max_slash_per_epoch": p.max_slash_per_epoch,
+    })
+}
+
+pub fn pending_slash(s: &spb::PendingSlash) -> Value {
+    json!({
+        "id": s.id.to_string(), "operator": s.operator, "avs_id": s.avs_id.to_string(), "operator_set_id": s.operator_set_id,
+        "strategies": s.strategies, "wad_to_slash": s.wad_to_slash, "description": s.description, "evidence_ref": s.evidence_ref,
+        "submitted_at": s.submitted_at.to_string(), "executable_at": s.executable_at.to_string(), "vetoes": s.vetoes,
+    })
+}
+
+pub fn signing_info(i: &spb::SigningInfo) -> Value {
+    json!({
+        "operator": i.operator, "consensus_address": i.consensus_address, "start_height": i.start_height.to_string(),
+        "index_offset": i.index_offset.to_string(), "missed_blocks_counter": i.missed_blocks_counter.to_string(),
+        "jailed": i.jailed, "jailed_until": i.jailed_until.to_string(), "tombstoned": i.tombstoned,
+    })
+}
+
+fn slashed(s: &[spb::SlashedAmount]) -> Value {
+    Value::Array(s.iter().map(|a| json!({"strategy": a.strategy, "magnitude": a.magnitude, "tokens": a.tokens})).collect())
+}
+
 /// A message response from a tx's result, decoded when it is one of
 /// Aegis's (`{"@type": ..., fields...}`); other types show only their type.
 pub fn msg_response(any: &cosmrs::Any) -> Value {
@@ -107,6 +224,21 @@ pub fn msg_response(any: &cosmrs::Any) -> Value {
         "/aegis.delegation.v1.MsgUndelegateResponse" => dec::<dpb::MsgUndelegateResponse>(v).map(|r| json!({"withdrawal_id": r.withdrawal_id.to_string()})),
         "/aegis.delegation.v1.MsgRedelegateResponse" => dec::<dpb::MsgRedelegateResponse>(v).map(|r| json!({"withdrawal_id": r.withdrawal_id.to_string()})),
         "/aegis.rewards.v1.MsgClaimRewardsResponse" => dec::<wpb::MsgClaimRewardsResponse>(v).map(|r| json!({"amount": coins(&r.amount)})),
+        "/aegis.rewards.v1.MsgSubmitAvsRewardsResponse" => {
+            dec::<wpb::MsgSubmitAvsRewardsResponse>(v).map(|r| json!({"submission_id": r.submission_id.to_string()}))
+        }
+        "/aegis.avs.v1.MsgRegisterAvsResponse" => dec::<apb::MsgRegisterAvsResponse>(v).map(|r| json!({"avs_id": r.avs_id.to_string()})),
+        "/aegis.avs.v1.MsgDeregisterFromOperatorSetResponse" => {
+            dec::<apb::MsgDeregisterFromOperatorSetResponse>(v).map(|r| json!({"slashable_until": r.slashable_until.to_string()}))
+        }
+        "/aegis.avs.v1.MsgSetAllocationDelayResponse" => {
+            dec::<apb::MsgSetAllocationDelayResponse>(v).map(|r| json!({"effective_at": r.effective_at.to_string()}))
+        }
+        "/aegis.slashing.v1.MsgSlashOperatorResponse" => dec::<spb::MsgSlashOperatorResponse>(v).map(|r| {
+            json!({"pending_slash_id": r.pending_slash_id.to_string(), "executable_at": r.executable_at.to_string(), "slashed": slashed(&r.slashed)})
+        }),
+        "/aegis.slashing.v1.MsgVetoSlashResponse" => dec::<spb::MsgVetoSlashResponse>(v).map(|r| json!({"cancelled": r.cancelled})),
+        "/aegis.slashing.v1.MsgExecuteSlashResponse" => dec::<spb::MsgExecuteSlashResponse>(v).map(|r| json!({"slashed": slashed(&r.slashed)})),
         _ => None,
     };
     let mut out = json!({"@type": any.type_url});

@@ -2,17 +2,23 @@
 //! genesis.json, ed25519 validator and node keys) plus Aegis's app.toml,
 //! for one node or a local network on loopback. A generated network's
 //! validators are operators in app genesis (consensus key, self-delegation),
-//! with stakers delegated to them and liquid-staking strategies to deposit
-//! into; `aegisd init` writes a plain single-validator chain.
+//! with stakers delegated to them, liquid-staking strategies to deposit
+//! into and short AVS and slashing delays; `aegisd init` writes a plain
+//! single-validator chain.
 
 use std::path::{Path, PathBuf};
 
 use aegis_app::auth::genesis::{AuthGenesis, GenesisAccount};
+use aegis_app::avs::genesis::AvsGenesis;
+use aegis_app::avs::AvsParams;
 use aegis_app::bank::genesis::{BankGenesis, GenesisBalance, GenesisCoin};
 use aegis_app::delegation::genesis::{DelegationGenesis, GenesisDelegation, GenesisOperator};
 use aegis_app::delegation::{DelegationParams, OperatorMetadata};
 use aegis_app::restaking::genesis::{GenesisStrategy, RestakingGenesis};
+use aegis_app::math::WAD;
 use aegis_app::restaking::RestakingParams;
+use aegis_app::slashing::genesis::SlashingGenesis;
+use aegis_app::slashing::SlashingParams;
 use aegis_app::types::NATIVE_DENOM;
 use aegis_app::signer::Signer;
 use aegis_app::AppGenesis;
@@ -57,6 +63,23 @@ pub const MAX_COMMISSION_CHANGE_BPS: u32 = 100;
 pub const DEVNET_BLOCKS_PER_EPOCH: u64 = 5;
 /// Devnet withdrawal escrow, seconds of block time.
 pub const DEVNET_WITHDRAWAL_DELAY_SECONDS: u64 = 20;
+/// Devnet AVS allocations: a new allocation takes effect after 5 s; a
+/// deallocation stays slashable as long as a withdrawal is escrowed (the
+/// app requires at least that); allocation delays change after 20 s.
+pub const DEVNET_ALLOCATION_DELAY_SECONDS: u64 = 5;
+pub const DEVNET_DEALLOCATION_DELAY_SECONDS: u64 = DEVNET_WITHDRAWAL_DELAY_SECONDS;
+pub const DEVNET_ALLOCATION_CONFIGURATION_DELAY_SECONDS: u64 = 20;
+pub const DEVNET_MAX_STRATEGIES_PER_SET: u32 = 8;
+/// Devnet liveness: a validator that signs fewer than half of the last 20
+/// blocks is jailed for 10 s and loses 1% of its native magnitude.
+pub const DEVNET_SIGNED_BLOCKS_WINDOW: u64 = 20;
+pub const DEVNET_MIN_SIGNED_PER_WINDOW: u128 = WAD / 2;
+pub const DEVNET_DOWNTIME_JAIL_SECONDS: u64 = 10;
+pub const DEVNET_SLASH_FRACTION_DOWNTIME: u128 = WAD / 100;
+/// Devnet double signing: 5% of the native magnitude, and a tombstone.
+pub const DEVNET_SLASH_FRACTION_DOUBLE_SIGN: u128 = WAD / 20;
+/// Most magnitude AVSs together may slash from one operator and strategy per epoch.
+pub const DEVNET_MAX_SLASH_PER_EPOCH: u128 = WAD / 2;
 
 /// One generated node: its ports and keys.
 pub struct NodeSpec {
@@ -230,7 +253,7 @@ fn sorted(mut coins: Vec<GenesisCoin>) -> Vec<GenesisCoin> {
 /// account deposits and self-delegates `SELF_DELEGATION` with its node's
 /// consensus key, staker i delegates `STAKER_DELEGATION` to validator i % n,
 /// the liquid-staking denoms are minted and accepted as strategies, and
-/// epochs and withdrawal delays are short. Returns the genesis and each
+/// epochs, withdrawal, allocation and jail delays are short. Returns the genesis and each
 /// validator's power as the app computes it at InitChain.
 fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer], stakers: &[&Signer]) -> (AppGenesis, Vec<u64>) {
     let delegation_params = DelegationParams { blocks_per_epoch: DEVNET_BLOCKS_PER_EPOCH, ..DelegationParams::default() };
@@ -284,6 +307,24 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
         },
         delegation: DelegationGenesis { params: delegation_params, operators, delegations },
         rewards: Default::default(),
+        avs: AvsGenesis {
+            params: AvsParams {
+                default_allocation_delay_seconds: DEVNET_ALLOCATION_DELAY_SECONDS,
+                deallocation_delay_seconds: DEVNET_DEALLOCATION_DELAY_SECONDS,
+                allocation_configuration_delay_seconds: DEVNET_ALLOCATION_CONFIGURATION_DELAY_SECONDS,
+                max_strategies_per_set: DEVNET_MAX_STRATEGIES_PER_SET,
+            },
+        },
+        slashing: SlashingGenesis {
+            params: SlashingParams {
+                signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,
+                min_signed_per_window: DEVNET_MIN_SIGNED_PER_WINDOW,
+                downtime_jail_duration_seconds: DEVNET_DOWNTIME_JAIL_SECONDS,
+                slash_fraction_double_sign: DEVNET_SLASH_FRACTION_DOUBLE_SIGN,
+                slash_fraction_downtime: DEVNET_SLASH_FRACTION_DOWNTIME,
+                max_slash_per_epoch: DEVNET_MAX_SLASH_PER_EPOCH,
+            },
+        },
     };
     (genesis, powers)
 }
