@@ -116,14 +116,17 @@ pub async fn end_epoch<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     Ok(())
 }
 
+/// A member's weight in a reward round: (operator, [(strategy, weight,
+/// total scaled shares)], weight sum).
+type MemberWeight = (Address, Vec<(String, u128, u128)>, u128);
+
 /// One epoch of one submission; returns what was credited (moved from
 /// escrow to the distribution account).
 async fn pay_epoch<S: StoreWrite + Send + Sync>(state: &mut S, sub: &Submission, amount: u128) -> AppResult<u128> {
     if amount == 0 {
         return Ok(0);
     }
-    // Per member: (operator, [(strategy, weight, total scaled)], weight sum).
-    let mut rows: Vec<(Address, Vec<(String, u128, u128)>, u128)> = Vec::new();
+    let mut rows: Vec<MemberWeight> = Vec::new();
     let mut total_weight = 0u128;
     let mut rates = Vec::with_capacity(sub.strategies.len());
     for (denom, mult) in &sub.strategies {
