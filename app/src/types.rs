@@ -124,6 +124,18 @@ pub fn validate_denom(denom: &str) -> AppResult<()> {
     }
 }
 
+/// A denom as one state-key segment: '/' (allowed in denoms, as in IBC
+/// denoms) is written `%2F`, which no denom contains, so keys that carry
+/// more segments after the denom stay unambiguous.
+pub fn denom_key(denom: &str) -> String {
+    denom.replace('/', "%2F")
+}
+
+/// The inverse of `denom_key`.
+pub fn denom_from_key(segment: &str) -> String {
+    segment.replace("%2F", "/")
+}
+
 /// One coin: a denom and a positive amount.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Coin {
@@ -244,6 +256,16 @@ mod tests {
         let a = Address::module("fee_collector");
         let on_hub = AccountId::new("cosmos", &a.0).unwrap().to_string();
         assert_eq!(on_hub, "cosmos17xpfvakm2amg962yls6f84z3kell8c5lserqta");
+    }
+
+    #[test]
+    fn denom_key_segments_round_trip_and_never_contain_a_slash() {
+        for d in ["uaegis", "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2", "factory/a/b"] {
+            validate_denom(d).unwrap();
+            assert!(!denom_key(d).contains('/'));
+            assert_eq!(denom_from_key(&denom_key(d)), d);
+        }
+        assert_eq!(denom_key("ibc/AB"), "ibc%2FAB");
     }
 
     #[test]

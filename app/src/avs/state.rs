@@ -9,7 +9,7 @@ use crate::store::{StoreRead, StoreWrite};
 use crate::types::Address;
 
 mod keys {
-    use crate::types::Address;
+    use crate::types::{denom_key, Address};
 
     pub const PARAMS: &str = "avs/params";
     pub const NEXT_ID: &str = "avs/next_id";
@@ -43,17 +43,17 @@ mod keys {
         format!("{ALLOCATIONS}{}/", op.to_hex())
     }
     pub fn allocations_in(op: &Address, denom: &str) -> String {
-        format!("{ALLOCATIONS}{}/{denom}/", op.to_hex())
+        format!("{ALLOCATIONS}{}/{}/", op.to_hex(), denom_key(denom))
     }
     pub fn allocation(op: &Address, denom: &str, avs: u64, set: u32) -> String {
-        format!("{ALLOCATIONS}{}/{denom}/{avs:020}/{set:010}", op.to_hex())
+        format!("{ALLOCATIONS}{}/{}/{avs:020}/{set:010}", op.to_hex(), denom_key(denom))
     }
     pub fn encumbered(op: &Address, denom: &str) -> String {
-        format!("{ENCUMBERED}{}/{denom}", op.to_hex())
+        format!("{ENCUMBERED}{}/{}", op.to_hex(), denom_key(denom))
     }
     pub fn queue_entry(at: i64, op: &Address, denom: &str, avs: u64, set: u32) -> String {
         // Block times are positive; zero-padding keeps the queue in time order.
-        format!("{QUEUE}{:020}/{}/{denom}/{avs:020}/{set:010}", at.max(0), op.to_hex())
+        format!("{QUEUE}{:020}/{}/{}/{avs:020}/{set:010}", at.max(0), op.to_hex(), denom_key(denom))
     }
     pub fn delay(op: &Address) -> String {
         format!("avs/allocation_delay/{}", op.to_hex())
@@ -77,7 +77,7 @@ pub fn parse_queue_suffix(suffix: &str) -> Option<(i64, Address, String, u64, u3
     let mut it = suffix.split('/');
     let at = it.next()?.parse().ok()?;
     let op = Address::from_hex(it.next()?)?;
-    let denom = it.next()?.to_string();
+    let denom = crate::types::denom_from_key(it.next()?);
     let avs = it.next()?.parse().ok()?;
     let set = it.next()?.parse().ok()?;
     Some((at, op, denom, avs, set))
@@ -239,7 +239,7 @@ pub trait AvsRead: StoreRead {
         let mut out = Vec::new();
         for (suffix, a) in self.read_prefix_json::<Allocation>(&keys::allocations_of(op)).await? {
             let mut it = suffix.split('/');
-            let denom = it.next().unwrap_or_default().to_string();
+            let denom = crate::types::denom_from_key(it.next().unwrap_or_default());
             let x = it.next().and_then(|s| s.parse().ok()).unwrap_or_default();
             let y = it.next().and_then(|s| s.parse().ok()).unwrap_or_default();
             out.push((denom, x, y, a));
@@ -322,13 +322,13 @@ pub async fn check_avs_invariants<S: StoreRead + Send + Sync>(state: &S) -> AppR
     for (suffix, a) in state.read_prefix_json::<Allocation>(keys::ALLOCATIONS).await? {
         let mut it = suffix.split('/');
         let op = it.next().unwrap_or_default().to_string();
-        let denom = it.next().unwrap_or_default().to_string();
+        let denom = crate::types::denom_from_key(it.next().unwrap_or_default());
         *sums.entry((op, denom)).or_default() += a.encumbered();
     }
     for (suffix, _) in state.read_prefix(keys::ENCUMBERED).await? {
         let suffix = &suffix[keys::ENCUMBERED.len()..];
         let (op, denom) = suffix.split_once('/').unwrap_or_default();
-        sums.entry((op.to_string(), denom.to_string())).or_default();
+        sums.entry((op.to_string(), crate::types::denom_from_key(denom))).or_default();
     }
     for ((op_hex, denom), sum) in sums {
         let op = Address::from_hex(&op_hex).ok_or_else(|| AvsError::Invariant(format!("bad key {op_hex}")))?;

@@ -21,10 +21,10 @@ use crate::error::{AppError, AppResult};
 use crate::math::{acc_earned_down, u256_from_str};
 use crate::restaking::RestakingRead;
 use crate::store::{StoreRead, StoreWrite};
-use crate::types::{Address, Amount, NATIVE_DENOM};
+use crate::types::{denom_from_key, Address, Amount, NATIVE_DENOM};
 
 mod keys {
-    use crate::types::Address;
+    use crate::types::{denom_key as d, Address};
 
     pub const PARAMS: &str = "rewards/params";
     pub const UNDISTRIBUTED: &str = "rewards/undistributed";
@@ -34,28 +34,28 @@ mod keys {
     pub const NEXT_SUBMISSION: &str = "rewards/next_submission_id";
 
     pub fn accumulators(op: &Address, strategy: &str) -> String {
-        format!("rewards/accumulators/{}/{strategy}/", op.to_hex())
+        format!("rewards/accumulators/{}/{}/", op.to_hex(), d(strategy))
     }
     pub fn accumulator(op: &Address, strategy: &str, reward: &str) -> String {
-        format!("rewards/accumulators/{}/{strategy}/{reward}", op.to_hex())
+        format!("rewards/accumulators/{}/{}/{}", op.to_hex(), d(strategy), d(reward))
     }
     pub fn snapshots_of(staker: &Address) -> String {
         format!("rewards/snapshots/{}/", staker.to_hex())
     }
     pub fn snapshot(staker: &Address, strategy: &str, reward: &str) -> String {
-        format!("rewards/snapshots/{}/{strategy}/{reward}", staker.to_hex())
+        format!("rewards/snapshots/{}/{}/{}", staker.to_hex(), d(strategy), d(reward))
     }
     pub fn pending_of(staker: &Address) -> String {
         format!("{PENDING}{}/", staker.to_hex())
     }
     pub fn pending(staker: &Address, reward: &str) -> String {
-        format!("{PENDING}{}/{reward}", staker.to_hex())
+        format!("{PENDING}{}/{}", staker.to_hex(), d(reward))
     }
     pub fn commissions_of(op: &Address) -> String {
         format!("{COMMISSIONS}{}/", op.to_hex())
     }
     pub fn commission(op: &Address, reward: &str) -> String {
-        format!("{COMMISSIONS}{}/{reward}", op.to_hex())
+        format!("{COMMISSIONS}{}/{}", op.to_hex(), d(reward))
     }
     pub fn avs_commission(op: &Address, avs: u64) -> String {
         format!("rewards/avs_commission/{}/{avs:020}", op.to_hex())
@@ -110,7 +110,7 @@ pub trait RewardsRead: StoreRead {
         let prefix = keys::accumulators(op, strategy);
         let mut out = Vec::new();
         for (k, v) in self.read_prefix(&prefix).await? {
-            out.push((k[prefix.len()..].to_string(), parse_u256(&v)?));
+            out.push((denom_from_key(&k[prefix.len()..]), parse_u256(&v)?));
         }
         Ok(out)
     }
@@ -141,7 +141,7 @@ pub trait RewardsRead: StoreRead {
         let prefix = keys::commissions_of(op);
         let mut out = BTreeMap::new();
         for (k, v) in self.read_prefix(&prefix).await? {
-            out.insert(k[prefix.len()..].to_string(), Amount::from_be_bytes(&v)?.0);
+            out.insert(denom_from_key(&k[prefix.len()..]), Amount::from_be_bytes(&v)?.0);
         }
         Ok(out)
     }
@@ -174,7 +174,7 @@ pub trait RewardsRead: StoreRead {
         let prefix = keys::pending_of(staker);
         let mut out: BTreeMap<String, u128> = BTreeMap::new();
         for (k, v) in self.read_prefix(&prefix).await? {
-            out.insert(k[prefix.len()..].to_string(), Amount::from_be_bytes(&v)?.0);
+            out.insert(denom_from_key(&k[prefix.len()..]), Amount::from_be_bytes(&v)?.0);
         }
         if let Some(op) = self.delegated_operator(staker).await? {
             for (strategy, _) in self.staker_deposits(staker).await? {
@@ -307,12 +307,12 @@ pub trait RewardsWrite: StoreWrite {
         let mut owed: BTreeMap<String, u128> = BTreeMap::new();
         let prefix = keys::pending_of(addr);
         for (k, v) in self.read_prefix(&prefix).await? {
-            *owed.entry(k[prefix.len()..].to_string()).or_default() += Amount::from_be_bytes(&v)?.0;
+            *owed.entry(denom_from_key(&k[prefix.len()..])).or_default() += Amount::from_be_bytes(&v)?.0;
             self.delete_key(k)?;
         }
         let prefix = keys::commissions_of(addr);
         for (k, v) in self.read_prefix(&prefix).await? {
-            *owed.entry(k[prefix.len()..].to_string()).or_default() += Amount::from_be_bytes(&v)?.0;
+            *owed.entry(denom_from_key(&k[prefix.len()..])).or_default() += Amount::from_be_bytes(&v)?.0;
             self.delete_key(k)?;
         }
         owed.retain(|_, v| *v > 0);
@@ -332,7 +332,7 @@ pub async fn check_rewards_invariant<S: StoreRead + Send + Sync>(state: &S) -> A
     let mut owed: BTreeMap<String, u128> = BTreeMap::new();
     *owed.entry(NATIVE_DENOM.into()).or_default() += state.undistributed().await?;
     for (key, value) in state.read_prefix(keys::COMMISSIONS).await? {
-        let denom = key.rsplit('/').next().unwrap_or_default().to_string();
+        let denom = denom_from_key(key.rsplit('/').next().unwrap_or_default());
         *owed.entry(denom).or_default() += Amount::from_be_bytes(&value)?.0;
     }
     let mut stakers = BTreeSet::new();
