@@ -293,13 +293,14 @@ cmd_twin() {
   line="$(nodes | sed -n "$((TWIN + 1))p")"
   IFS=$'\t' read -r moniker rpc grpc abci home <<<"$line"
   name="$moniker-twin"
-  if running_pids | awk '{ print $2 }' | grep -q "^$name-"; then
+  if running_pids | awk -v n="$name-" 'index($2, n) == 1 { found = 1 } END { exit !found }'; then
     die "$name is already running; scripts/devnet.sh down stops it (and the devnet)"
   fi
   local cmt aegisd
   binaries
   # The twin takes the ports of node slot n + I, past the devnet's own.
-  first_rpc="$(nodes | head -n 1 | cut -f2)"
+  # (sed, not head: the JSON reader must not be cut off mid-write under pipefail)
+  first_rpc="$(nodes | sed -n 1p | cut -f2)"
   base=$((${first_rpc##*:} - 57 + 10 * (n + TWIN)))
   [ $((base + 59)) -le 65535 ] || die "no free port slot for the twin above the devnet's"
   twin="$DIR/twin$TWIN"
