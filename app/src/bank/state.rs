@@ -70,7 +70,8 @@ pub trait BankRead: StoreRead {
     async fn check_supply_invariant(&self) -> AppResult<()> {
         let mut sums: BTreeMap<String, u128> = BTreeMap::new();
         for (key, value) in self.read_prefix(keys::BALANCES).await? {
-            let denom = key.rsplit('/').next().unwrap_or_default().to_string();
+            // `{address}/{denom}`: denoms may contain '/' (IBC denoms).
+            let denom = key[keys::BALANCES.len()..].split_once('/').map(|(_, d)| d).unwrap_or_default().to_string();
             let amount = Amount::from_be_bytes(&value)?.0;
             let sum = sums.entry(denom.clone()).or_default();
             *sum = sum.checked_add(amount).ok_or_else(|| BankError::Invariant(format!("sum of {denom} balances overflows")))?;
