@@ -109,7 +109,7 @@ impl RegisterOperator {
         if let Some(key) = &self.consensus_pubkey {
             claim_consensus_key(state, key, &op).await?;
         }
-        let now = state.block_context().map(|c| c.time_seconds).unwrap_or_default();
+        let now = state.block_time();
         state.put_operator(&Operator {
             address: op,
             metadata: self.metadata.clone(),
@@ -155,7 +155,7 @@ impl UpdateOperator {
 
     pub async fn check_and_execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<()> {
         let mut op = state.operator(&self.operator).await?.ok_or_else(|| DelegationError::NotAnOperator { address: self.operator.to_string() })?;
-        let now = state.block_context().map(|c| c.time_seconds).unwrap_or_default();
+        let now = state.block_time();
         if let Some(rate) = self.commission_rate_bps {
             if rate != op.commission_rate_bps {
                 if rate > op.max_commission_rate_bps {

@@ -292,7 +292,7 @@ pub trait RestakingWrite: StoreWrite {
     /// Escrow deposit shares of several strategies in one withdrawal.
     async fn queue_withdrawal(&mut self, staker: &Address, requests: &[(String, u128)]) -> AppResult<u64> {
         let params = self.restaking_params().await?;
-        let now = self.block_context().map(|c| c.time_seconds).unwrap_or_default();
+        let now = self.block_time();
         let operator = self.delegated_operator(staker).await?;
         let mut entries = Vec::with_capacity(requests.len());
         for (denom, shares) in requests {
@@ -326,7 +326,7 @@ pub trait RestakingWrite: StoreWrite {
         if w.staker != *signer {
             return Err(RestakingError::NotWithdrawalOwner { id, owner: w.staker.to_string(), signer: signer.to_string() }.into());
         }
-        let now = self.block_context().map(|c| c.time_seconds).unwrap_or_default();
+        let now = self.block_time();
         if now < w.completable_time {
             return Err(RestakingError::WithdrawalNotReady { id, completable_at: w.completable_time, now, left: w.completable_time - now }.into());
         }

@@ -127,6 +127,16 @@ pub trait RewardsRead: StoreRead {
         Ok(self.read_amount(&keys::pending(staker, reward)).await?.0)
     }
 
+    /// Settled, unclaimed staker rewards, by denom.
+    async fn settled_rewards_all(&self, staker: &Address) -> AppResult<BTreeMap<String, u128>> {
+        let prefix = keys::pending_of(staker);
+        let mut out = BTreeMap::new();
+        for (k, v) in self.read_prefix(&prefix).await? {
+            out.insert(denom_from_key(&k[prefix.len()..]), Amount::from_be_bytes(&v)?.0);
+        }
+        Ok(out)
+    }
+
     /// Native commission owed to an operator.
     async fn commission(&self, op: &Address) -> AppResult<u128> {
         self.commission_in(op, NATIVE_DENOM).await
@@ -171,11 +181,7 @@ pub trait RewardsRead: StoreRead {
 
     /// Every staker reward `staker` could claim now (settled + accrued), by denom.
     async fn pending_rewards_all(&self, staker: &Address) -> AppResult<BTreeMap<String, u128>> {
-        let prefix = keys::pending_of(staker);
-        let mut out: BTreeMap<String, u128> = BTreeMap::new();
-        for (k, v) in self.read_prefix(&prefix).await? {
-            out.insert(denom_from_key(&k[prefix.len()..]), Amount::from_be_bytes(&v)?.0);
-        }
+        let mut out = self.settled_rewards_all(staker).await?;
         if let Some(op) = self.delegated_operator(staker).await? {
             for (strategy, _) in self.staker_deposits(staker).await? {
                 for (reward, earned, _) in self.accrued(staker, &op, &strategy).await? {
@@ -304,16 +310,13 @@ pub trait RewardsWrite: StoreWrite {
     /// zeroing the records; the caller pays it out. By denom.
     async fn take_owed(&mut self, addr: &Address) -> AppResult<BTreeMap<String, u128>> {
         self.settle_all_rewards(addr).await?;
-        let mut owed: BTreeMap<String, u128> = BTreeMap::new();
-        let prefix = keys::pending_of(addr);
-        for (k, v) in self.read_prefix(&prefix).await? {
-            *owed.entry(denom_from_key(&k[prefix.len()..])).or_default() += Amount::from_be_bytes(&v)?.0;
-            self.delete_key(k)?;
+        let mut owed = self.settled_rewards_all(addr).await?;
+        for denom in owed.keys() {
+            self.put_settled_rewards(addr, denom, 0)?;
         }
-        let prefix = keys::commissions_of(addr);
-        for (k, v) in self.read_prefix(&prefix).await? {
-            *owed.entry(denom_from_key(&k[prefix.len()..])).or_default() += Amount::from_be_bytes(&v)?.0;
-            self.delete_key(k)?;
+        for (denom, amount) in self.commissions(addr).await? {
+            *owed.entry(denom.clone()).or_default() += amount;
+            self.put_commission(addr, &denom, 0)?;
         }
         owed.retain(|_, v| *v > 0);
         Ok(owed)

@@ -37,7 +37,7 @@ pub async fn begin_block<S: StoreWrite + Send + Sync>(state: &mut S, votes: &[Co
         return Ok(updates);
     }
     let params = state.slashing_params().await?;
-    let height = state.block_context().map(|c| c.height).unwrap_or_default();
+    let height = state.block_height();
     let now = state.block_time();
 
     for ev in misbehavior {

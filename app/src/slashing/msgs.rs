@@ -26,6 +26,36 @@ pub fn slashed_to_proto(s: &[Slashed]) -> Vec<pb::SlashedAmount> {
     s.iter().map(|s| pb::SlashedAmount { strategy: s.denom.clone(), magnitude: s.magnitude.to_string(), tokens: s.tokens.to_string() }).collect()
 }
 
+/// Apply an AVS slash now (an immediate request, or a pending one after its
+/// window): take it from the allocation, pay or burn the tokens, mark the
+/// evidence applied and emit the `slash` event.
+#[allow(clippy::too_many_arguments)]
+async fn apply_slash<S: StoreWrite + Send>(
+    state: &mut S,
+    op: &Address,
+    avs_id: u64,
+    set_id: u32,
+    strategies: &[String],
+    wad_to_slash: u128,
+    evidence_ref: &str,
+    pending_id: Option<u64>,
+) -> AppResult<Vec<Slashed>> {
+    let avs = state.avs(avs_id).await?.ok_or(crate::avs::AvsError::UnknownAvs { avs_id })?;
+    let slashed = state.slash_allocation(op, avs_id, set_id, strategies, wad_to_slash, avs.redistribution_recipient.as_ref()).await?;
+    let mut attrs = vec![("avs_id", avs_id.to_string()), ("operator_set_id", set_id.to_string())];
+    let applied = match pending_id {
+        Some(id) => {
+            attrs.push(("slash_id", id.to_string()));
+            format!("applied {id}")
+        }
+        None => "applied".to_string(),
+    };
+    attrs.push(("evidence_ref", evidence_ref.to_string()));
+    state.put_evidence_used(avs_id, evidence_ref, &applied)?;
+    state.record(slash_event("avs", op, &slashed, attrs));
+    Ok(slashed)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlashOperator {
     pub slasher: Address,
@@ -100,21 +130,14 @@ impl SlashOperator {
         if state.evidence_used(avs_id, &self.evidence_ref).await? {
             return Err(SlashingError::EvidenceReused { avs_id, evidence_ref: self.evidence_ref.clone() }.into());
         }
+        if set.veto_committee.is_empty() {
+            // slash_allocation checks that the set can still slash the operator.
+            let slashed = apply_slash(state, &op, avs_id, set_id, &self.strategies, self.wad_to_slash, &self.evidence_ref, None).await?;
+            return Ok(SlashOutcome::Applied(slashed));
+        }
         let now = state.block_time();
         if !state.registration(&op, avs_id, set_id).await?.slashable(now) {
             return Err(SlashingError::NotSlashable { operator: op.to_string(), avs_id, set_id }.into());
-        }
-        if set.veto_committee.is_empty() {
-            let avs = state.avs(avs_id).await?.ok_or(crate::avs::AvsError::UnknownAvs { avs_id })?;
-            let slashed = state.slash_allocation(&op, avs_id, set_id, &self.strategies, self.wad_to_slash, avs.redistribution_recipient.as_ref()).await?;
-            state.put_evidence_used(avs_id, &self.evidence_ref, "applied")?;
-            state.record(slash_event(
-                "avs",
-                &op,
-                &slashed,
-                vec![("avs_id", avs_id.to_string()), ("operator_set_id", set_id.to_string()), ("evidence_ref", self.evidence_ref.clone())],
-            ));
-            return Ok(SlashOutcome::Applied(slashed));
         }
         // Nothing allocated now means nothing to wait for: refuse early.
         let mut any = false;
@@ -218,16 +241,8 @@ impl ExecuteSlash {
         if now < p.executable_at {
             return Err(SlashingError::VetoWindowOpen { id, executable_at: p.executable_at, now, left: p.executable_at - now }.into());
         }
-        let avs = state.avs(p.avs_id).await?.ok_or(crate::avs::AvsError::UnknownAvs { avs_id: p.avs_id })?;
-        let slashed = state.slash_allocation(&p.operator, p.avs_id, p.set_id, &p.strategies, p.wad_to_slash, avs.redistribution_recipient.as_ref()).await?;
+        let slashed = apply_slash(state, &p.operator, p.avs_id, p.set_id, &p.strategies, p.wad_to_slash, &p.evidence_ref, Some(id)).await?;
         state.delete_pending_slash(&p)?;
-        state.put_evidence_used(p.avs_id, &p.evidence_ref, &format!("applied {id}"))?;
-        state.record(slash_event(
-            "avs",
-            &p.operator,
-            &slashed,
-            vec![("avs_id", p.avs_id.to_string()), ("operator_set_id", p.set_id.to_string()), ("slash_id", id.to_string()), ("evidence_ref", p.evidence_ref.clone())],
-        ));
         Ok(slashed)
     }
 }
@@ -263,7 +278,7 @@ impl Unjail {
         if let Some(info) = info.as_mut() {
             // Liveness is judged afresh from here (x/slashing resets the
             // start height when a validator is bonded again).
-            info.start_height = state.block_context().map(|c| c.height).unwrap_or_default();
+            info.start_height = state.block_height();
             state.put_signing_info(&cons, info)?;
         }
         state.record(Event::new("unjail", [("operator", op.address.to_string()).index()]));

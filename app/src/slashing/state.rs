@@ -211,7 +211,7 @@ pub trait SlashingWrite: StoreWrite {
         }
         let params = self.slashing_params().await?;
         let blocks_per_epoch = self.delegation_params().await?.blocks_per_epoch;
-        let height = self.block_context().map(|c| c.height).unwrap_or_default();
+        let height = self.block_height();
         let epoch = height / blocks_per_epoch;
         let mut out = Vec::new();
         for denom in strategies {
@@ -222,7 +222,7 @@ pub trait SlashingWrite: StoreWrite {
             }
             let mut used = self.epoch_slashed(op, denom).await?;
             if used.epoch != epoch {
-                used = super::state::EpochSlashed { epoch, magnitude: 0 };
+                used = EpochSlashed { epoch, magnitude: 0 };
             }
             if used.magnitude.saturating_add(s) > params.max_slash_per_epoch {
                 return Err(SlashingError::EpochCapExceeded {

@@ -52,6 +52,11 @@ pub trait StoreRead: StateRead {
         self.block_context().map(|c| c.time_seconds).unwrap_or_default()
     }
 
+    /// This block's height; 0 outside a block.
+    fn block_height(&self) -> u64 {
+        self.block_context().map(|c| c.height).unwrap_or_default()
+    }
+
     /// Read raw bytes, charging the read cost.
     async fn read_bytes(&self, key: &str) -> AppResult<Option<Vec<u8>>> {
         let value = self.get_raw(key).await.map_err(AppError::from)?;
