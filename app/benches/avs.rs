@@ -59,7 +59,7 @@ fn range(v: &[f64]) -> (f64, f64) {
 /// state can be built without waiting out block time.
 async fn storage() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::load(dir.path().join("db"), vec![]).await.unwrap();
+    let storage = aegis_app::store::open(dir.path().join("db")).await.unwrap();
     let mut app = aegis_app::App::new(storage.clone());
     let genesis = AppGenesis { avs: AvsGenesis { params: AvsParams { default_allocation_delay_seconds: 0, ..Default::default() } }, ..Default::default() };
     app.init_chain(CHAIN_ID, &serde_json::to_vec(&genesis).unwrap(), (1_700_000_000, 0)).await.unwrap();

@@ -97,7 +97,7 @@ async fn time_slash(storage: &Storage, op: &Address) -> f64 {
 
 async fn epoch_and_slash() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::load(dir.path().join("db"), vec![]).await.unwrap();
+    let storage = aegis_app::store::open(dir.path().join("db")).await.unwrap();
     let mut app = aegis_app::App::new(storage.clone());
     app.init_chain(CHAIN_ID, b"{}", (0, 0)).await.unwrap();
 

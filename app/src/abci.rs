@@ -145,6 +145,7 @@ async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<Consen
                 txs: req.txs.iter().map(|t| t.to_vec()).collect(),
                 votes: req.decided_last_commit.votes.iter().map(commit_vote).collect(),
                 misbehavior: req.misbehavior.iter().map(misbehavior).collect(),
+                next_validators_hash: req.next_validators_hash.as_bytes().to_vec(),
             };
             let out = app.finalize_block(block).await?;
             ConsensusResponse::FinalizeBlock(response::FinalizeBlock {

@@ -51,6 +51,7 @@ pub struct AppGenesis {
     pub rewards: RewardsGenesis,
     pub avs: AvsGenesis,
     pub slashing: SlashingGenesis,
+    pub ibc: crate::ibc::genesis::IbcGenesis,
 }
 
 const LAST_BLOCK_KEY: &str = "app/last_block";
@@ -91,6 +92,9 @@ pub struct BlockInput {
     pub votes: Vec<CommitVote>,
     /// Evidence of provider validators' misbehavior.
     pub misbehavior: Vec<Misbehavior>,
+    /// Hash of the next block's validator set (from the header), which
+    /// IBC records in this chain's consensus state.
+    pub next_validators_hash: Vec<u8>,
 }
 
 /// What one block produced.
@@ -159,6 +163,7 @@ impl App {
         genesis.slashing.apply(&mut state).await?;
         genesis.rewards.apply(&mut state).await?;
         genesis.delegation.apply(&mut state).await?;
+        genesis.ibc.apply(&mut state).await?;
         let set = crate::delegation::hooks::compute_validator_set(&state, 0).await?;
         state.put_validator_set(&set)?;
         state.write_json(LAST_BLOCK_KEY.into(), &LastBlock { height: 0, time_seconds: genesis_time.0, time_nanos: genesis_time.1 })?;
@@ -174,6 +179,8 @@ impl App {
             return Err(anyhow!("FinalizeBlock for height {} but the last committed height is {}", block.height, snapshot.version()));
         }
         let chain_id = snapshot.chain_id().await?;
+        // Header H carries the app hash after H-1: the root of this snapshot.
+        let last_app_hash = snapshot.root_hash().await?.0.to_vec();
         let mut state = StateDelta::new(snapshot);
         state.put_block_context(BlockContext { chain_id, height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos });
 
@@ -182,6 +189,14 @@ impl App {
         crate::rewards::hooks::begin_block(&mut begin).await.context("distributing rewards")?;
         let mut updates = crate::slashing::hooks::begin_block(&mut begin, &block.votes, &block.misbehavior).await.context("slashing")?;
         crate::avs::hooks::begin_block(&mut begin).await.context("maturing allocations")?;
+        let header = crate::ibc::hooks::HostHeader {
+            height: block.height,
+            time_seconds: block.time_seconds,
+            time_nanos: block.time_nanos,
+            app_hash: last_app_hash,
+            next_validators_hash: block.next_validators_hash.clone(),
+        };
+        crate::ibc::hooks::begin_block(&mut begin, &header).await.context("recording the IBC host consensus state")?;
         let (_, mut events) = begin.apply();
         let mut tx_results = Vec::with_capacity(block.txs.len());
         for tx in &block.txs {

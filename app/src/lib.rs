@@ -12,6 +12,7 @@ pub mod avs;
 pub mod bank;
 pub mod delegation;
 pub mod error;
+pub mod ibc;
 pub mod math;
 pub mod query;
 pub mod restaking;

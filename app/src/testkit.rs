@@ -3,6 +3,8 @@
 //! and Commit path the node uses, and the invariants checked after every
 //! block. Not used by the node.
 
+pub mod light;
+
 use std::path::PathBuf;
 
 use cnidarium::Storage;
@@ -47,17 +49,26 @@ pub struct TestChain {
     dir: tempfile::TempDir,
     pub height: u64,
     pub time: i64,
+    pub chain_id: String,
+    /// Signed CometBFT headers of every block, for counterparties' light
+    /// clients of this chain.
+    pub light: light::HeaderChain,
 }
 
 impl TestChain {
     pub async fn new(genesis: &AppGenesis) -> Self {
+        Self::with_chain_id(genesis, CHAIN_ID).await
+    }
+
+    /// A chain with its own chain id (and so its own validator keys).
+    pub async fn with_chain_id(genesis: &AppGenesis, chain_id: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Storage::load(dir.path().join("db"), vec![]).await.expect("open storage");
+        let storage = crate::store::open(dir.path().join("db")).await.expect("open storage");
         let mut app = App::new(storage);
         let bytes = serde_json::to_vec(genesis).unwrap();
-        app.init_chain(CHAIN_ID, &bytes, (GENESIS_TIME, 0)).await.expect("genesis");
+        app.init_chain(chain_id, &bytes, (GENESIS_TIME, 0)).await.expect("genesis");
         app.storage().latest_snapshot().check_supply_invariant().await.expect("supply invariant at genesis");
-        TestChain { app: Some(app), dir, height: 0, time: GENESIS_TIME }
+        TestChain { app: Some(app), dir, height: 0, time: GENESIS_TIME, chain_id: chain_id.into(), light: light::HeaderChain::new(chain_id, 4) }
     }
 
     pub fn app(&self) -> &App {
@@ -96,8 +107,11 @@ impl TestChain {
         self.height += 1;
         self.time += 5;
         let (height, time) = (self.height, self.time);
+        let app_hash = self.app_hash().await;
+        self.light.produce(height, (time, 0), &app_hash);
+        let next_validators_hash = self.light.validators_hash();
         self.app_mut()
-            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes, misbehavior })
+            .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes, misbehavior, next_validators_hash })
             .await
             .expect("finalize block")
     }
@@ -129,7 +143,7 @@ impl TestChain {
     pub async fn restart(&mut self) {
         let storage = self.app.take().expect("app present").into_storage();
         storage.release().await;
-        let storage = Storage::load(self.db_path(), vec![]).await.expect("reopen storage");
+        let storage = crate::store::open(self.db_path()).await.expect("reopen storage");
         self.height = if storage.latest_version() == u64::MAX { 0 } else { storage.latest_version() };
         self.app = Some(App::new(storage));
     }
@@ -155,7 +169,7 @@ impl TestChain {
     /// sequence, no fee and a generous gas limit.
     pub async fn sign(&self, from: &Signer, msgs: Vec<cosmrs::Any>) -> Vec<u8> {
         let (number, sequence) = self.account(&from.address).await.expect("signer exists");
-        let opts = SignOptions { fee: 0, gas_limit: 5_000_000, ..SignOptions::new(CHAIN_ID, number, sequence) };
+        let opts = SignOptions { fee: 0, gas_limit: 5_000_000, ..SignOptions::new(&self.chain_id, number, sequence) };
         from.sign(msgs, &opts).unwrap()
     }
 
@@ -181,6 +195,6 @@ impl TestChain {
     /// Sign a MsgSend from `from` with its current account number and sequence.
     pub async fn send_tx(&self, from: &Signer, to: &Address, amount: u128) -> Vec<u8> {
         let (number, sequence) = self.account(&from.address).await.expect("sender exists");
-        from.sign(vec![from.msg_send(to, &[Coin::new(NATIVE_DENOM, amount)])], &SignOptions::new(CHAIN_ID, number, sequence)).unwrap()
+        from.sign(vec![from.msg_send(to, &[Coin::new(NATIVE_DENOM, amount)])], &SignOptions::new(&self.chain_id, number, sequence)).unwrap()
     }
 }

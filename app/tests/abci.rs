@@ -49,7 +49,7 @@ async fn proposals_handshake_and_genesis_replay_through_the_abci_services() {
     let dir = tempfile::tempdir().unwrap();
     let alice = test_signer("alice");
     let genesis = serde_json::to_vec(&genesis_with(&[(alice.address, vec![Coin::new(NATIVE_DENOM, 1_000_000)])])).unwrap();
-    let storage = Storage::load(dir.path().join("db"), vec![]).await.unwrap();
+    let storage = aegis_app::store::open(dir.path().join("db")).await.unwrap();
     let (consensus, mempool, info, _) = services(App::new(storage.clone()), MinGasPrice::parse("0.025uaegis").unwrap());
 
     // Before genesis, Info reports height 0 and no app hash.

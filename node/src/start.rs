@@ -16,7 +16,7 @@ pub async fn start(home: &Path) -> Result<()> {
     let min_gas_price = MinGasPrice::parse(&cfg.minimum_gas_prices).map_err(|e| anyhow!("config minimum_gas_prices: {e}"))?;
     let db = cfg.db_path(home);
     std::fs::create_dir_all(&db)?;
-    let storage = Storage::load(db.clone(), vec![]).await.with_context(|| format!("opening state at {}", db.display()))?;
+    let storage = aegis_app::store::open(db.clone()).await.with_context(|| format!("opening state at {}", db.display()))?;
     let app = App::new(storage.clone());
     let (height, hash) = app.last_committed().await?;
     info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), "state loaded");

@@ -17,6 +17,15 @@ use crate::error::{AppError, AppResult};
 use crate::types::Amount;
 pub use gas::{GasCosts, GasMeter};
 
+/// The substores: IBC state lives in its own (`ibc`), so that its
+/// commitment prefix and two-level proofs are what ibc-go chains expect.
+pub const SUBSTORES: &[&str] = &[crate::ibc::state::SUBSTORE];
+
+/// Open (or create) the chain's state at `path`, with its substores.
+pub async fn open(path: std::path::PathBuf) -> anyhow::Result<cnidarium::Storage> {
+    cnidarium::Storage::load(path, SUBSTORES.iter().map(|s| s.to_string()).collect()).await
+}
+
 const GAS_METER: &str = "aegis/gas_meter";
 const BLOCK_CONTEXT: &str = "aegis/block_context";
 

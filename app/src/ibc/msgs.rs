@@ -1,0 +1,272 @@
+//! The IBC messages: `/ibc.core.client.v1.*`, `/ibc.core.connection.v1.*`,
+//! `/ibc.core.channel.v1.*` (handled by ibc-rs's entry point with Aegis's
+//! contexts and router) and `/ibc.applications.transfer.v1.MsgTransfer`.
+//!
+//! Each runs synchronously inside one message of a transaction, so a
+//! failure reverts exactly like any other message. A relayer's usual batch
+//! (a client update, then N receives) is N+1 messages of one transaction.
+
+use std::time::Duration;
+
+use ibc_app_transfer::types::msgs::transfer::MsgTransfer;
+use ibc_core::channel::types::channel::Order;
+use ibc_core::channel::types::msgs::PacketMsg;
+use ibc_core::client::types::msgs::ClientMsg;
+use ibc_core::handler::types::msgs::MsgEnvelope;
+use ibc_core::host::types::identifiers::{ChannelId, PortId, Sequence};
+use ibc_core::host::types::path::{ChannelEndPath, CommitmentPath, ReceiptPath, SeqRecvPath, SeqSendPath};
+use ibc_core::host::ValidationContext;
+use ibc_proto::ibc::applications::transfer::v1::MsgTransfer as RawMsgTransfer;
+use prost::Message;
+use tendermint_proto::google::protobuf::Any;
+
+use super::context::IbcContext;
+use super::{IbcError, IbcRead};
+use crate::error::{AppError, AppResult, SdkError};
+use crate::restaking::RestakingRead;
+use crate::store::StoreWrite;
+use crate::types::Address;
+
+pub const MODULE: &str = "ibc";
+pub const MSG_TRANSFER_URL: &str = "/ibc.applications.transfer.v1.MsgTransfer";
+
+/// A decoded IBC message that passed its stateless checks.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Core { envelope: Box<MsgEnvelope>, type_url: String, signer: Address },
+    Transfer { raw: RawMsgTransfer, signer: Address },
+}
+
+impl PartialEq for Msg {
+    fn eq(&self, other: &Self) -> bool {
+        self.type_url() == other.type_url() && self.signers() == other.signers() && self.encode() == other.encode()
+    }
+}
+
+impl Eq for Msg {}
+
+fn to_ibc_any(any: &Any) -> ibc_core::primitives::proto::Any {
+    ibc_core::primitives::proto::Any { type_url: any.type_url.clone(), value: any.value.clone() }
+}
+
+/// The signer every IBC message carries.
+fn envelope_signer(m: &MsgEnvelope) -> &str {
+    use ibc_core::channel::types::msgs::ChannelMsg as Ch;
+    use ibc_core::connection::types::msgs::ConnectionMsg as Co;
+    use MsgEnvelope as E;
+    match m {
+        E::Client(ClientMsg::CreateClient(m)) => m.signer.as_ref(),
+        E::Client(ClientMsg::UpdateClient(m)) => m.signer.as_ref(),
+        E::Client(ClientMsg::Misbehaviour(m)) => m.signer.as_ref(),
+        E::Client(ClientMsg::UpgradeClient(m)) => m.signer.as_ref(),
+        E::Client(ClientMsg::RecoverClient(m)) => m.signer.as_ref(),
+        E::Connection(Co::OpenInit(m)) => m.signer.as_ref(),
+        E::Connection(Co::OpenTry(m)) => m.signer.as_ref(),
+        E::Connection(Co::OpenAck(m)) => m.signer.as_ref(),
+        E::Connection(Co::OpenConfirm(m)) => m.signer.as_ref(),
+        E::Channel(Ch::OpenInit(m)) => m.signer.as_ref(),
+        E::Channel(Ch::OpenTry(m)) => m.signer.as_ref(),
+        E::Channel(Ch::OpenAck(m)) => m.signer.as_ref(),
+        E::Channel(Ch::OpenConfirm(m)) => m.signer.as_ref(),
+        E::Channel(Ch::CloseInit(m)) => m.signer.as_ref(),
+        E::Channel(Ch::CloseConfirm(m)) => m.signer.as_ref(),
+        E::Packet(PacketMsg::Recv(m)) => m.signer.as_ref(),
+        E::Packet(PacketMsg::Ack(m)) => m.signer.as_ref(),
+        E::Packet(PacketMsg::Timeout(m)) => m.signer.as_ref(),
+        E::Packet(PacketMsg::TimeoutOnClose(m)) => m.signer.as_ref(),
+    }
+}
+
+/// Decode an IBC message (`None` if the type URL is not IBC's) and run its
+/// stateless checks: well-formed identifiers, heights and proofs (ibc-rs's
+/// decoding), and a signer that is an Aegis address.
+pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
+    let url = any.type_url.as_str();
+    if url == MSG_TRANSFER_URL {
+        return Some(decode_transfer(any));
+    }
+    if !url.starts_with("/ibc.core.") {
+        return None;
+    }
+    Some((|| {
+        let envelope = MsgEnvelope::try_from(to_ibc_any(any)).map_err(|e| SdkError::TxDecode(format!("cannot decode {url}: {e}")))?;
+        if let MsgEnvelope::Client(ClientMsg::UpgradeClient(_) | ClientMsg::RecoverClient(_)) = envelope {
+            return Err(IbcError::NotSupported(format!("{url}: client upgrades and recovery need governance, which Aegis does not have")).into());
+        }
+        let signer = Address::parse(envelope_signer(&envelope))?;
+        Ok(Msg::Core { envelope: Box::new(envelope), type_url: url.to_string(), signer })
+    })())
+}
+
+fn decode_transfer(any: &Any) -> AppResult<Msg> {
+    let raw = RawMsgTransfer::decode(any.value.as_slice()).map_err(|e| SdkError::TxDecode(format!("cannot decode {}: {e}", any.type_url)))?;
+    let signer = Address::parse(&raw.sender)?;
+    if raw.receiver.is_empty() || raw.receiver.len() > 2048 {
+        return Err(IbcError::Transfer(format!("receiver must be 1 to 2048 characters, got {}", raw.receiver.len())).into());
+    }
+    if raw.memo.len() > 32_768 {
+        return Err(IbcError::Transfer(format!("memo of {} bytes exceeds 32768", raw.memo.len())).into());
+    }
+    let token = raw.token.as_ref().ok_or_else(|| IbcError::Transfer("no token".into()))?;
+    let coin = crate::types::Coin::from_proto(token)?;
+    if coin.amount.0 == 0 {
+        return Err(SdkError::InvalidCoins(format!("cannot transfer zero {}", coin.denom)).into());
+    }
+    // The rest (port and channel ids, timeouts) is checked by ibc-rs's
+    // decoding; run it now so garbage never reaches the state.
+    MsgTransfer::try_from(raw.clone()).map_err(|e| SdkError::TxDecode(format!("cannot decode {}: {e}", any.type_url)))?;
+    Ok(Msg::Transfer { raw, signer })
+}
+
+impl Msg {
+    pub fn signers(&self) -> Vec<Address> {
+        match self {
+            Msg::Core { signer, .. } | Msg::Transfer { signer, .. } => vec![*signer],
+        }
+    }
+
+    pub fn type_url(&self) -> &str {
+        match self {
+            Msg::Core { type_url, .. } => type_url,
+            Msg::Transfer { .. } => MSG_TRANSFER_URL,
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Msg::Core { envelope, .. } => format!("{envelope:?}").into_bytes(),
+            Msg::Transfer { raw, .. } => raw.encode_to_vec(),
+        }
+    }
+
+    pub async fn execute<S: StoreWrite + Send + Sync>(&self, state: &mut S) -> AppResult<Any> {
+        let params = state.ibc_params().await?;
+        let unbonding = Duration::from_secs(state.restaking_params().await?.withdrawal_delay_seconds);
+        let block = state.block_context().ok_or_else(|| AppError::internal("IBC message outside a block"))?;
+        match self {
+            Msg::Core { envelope, type_url, .. } => {
+                let ctx = IbcContext::new(state, params, block, unbonding)?;
+                execute_core(ctx, envelope, type_url)
+            }
+            Msg::Transfer { raw, .. } => {
+                let mut raw = raw.clone();
+                // `ibc/<HASH>` names a voucher: send it under its full trace.
+                if let Some(token) = raw.token.as_mut() {
+                    if let Some(hash) = token.denom.strip_prefix("ibc/") {
+                        let trace = state.denom_trace(&hash.to_uppercase()).await?.ok_or_else(|| IbcError::UnknownDenomTrace(token.denom.clone()))?;
+                        token.denom = if trace.path.is_empty() { trace.base_denom } else { format!("{}/{}", trace.path, trace.base_denom) };
+                    }
+                }
+                let msg = MsgTransfer::try_from(raw).map_err(|e| IbcError::Transfer(e.to_string()))?;
+                let ctx = IbcContext::new(state, params, block, unbonding)?;
+                execute_transfer(ctx, msg)
+            }
+        }
+    }
+}
+
+fn response<M: Message>(type_url: &str, m: &M) -> Any {
+    Any { type_url: type_url.into(), value: m.encode_to_vec() }
+}
+
+fn response_url(type_url: &str) -> String {
+    format!("{type_url}Response")
+}
+
+/// ibc-go's `ResponseResultType`: a redundant relay succeeds as a no-op.
+const RESULT_NOOP: i32 = 1;
+const RESULT_SUCCESS: i32 = 2;
+
+fn execute_core<S: StoreWrite + Send + Sync>(mut ctx: IbcContext<'_, S>, envelope: &MsgEnvelope, type_url: &str) -> AppResult<Any> {
+    use ibc_proto::ibc::core::channel::v1 as ch;
+    use ibc_proto::ibc::core::client::v1 as cl;
+    let result = match envelope {
+        MsgEnvelope::Packet(PacketMsg::Recv(m)) => Some(packet_result(already_received(&ctx, &m.packet.port_id_on_b, &m.packet.chan_id_on_b, m.packet.seq_on_a)?)),
+        MsgEnvelope::Packet(PacketMsg::Ack(m)) => Some(packet_result(!commitment_pending(&ctx, &m.packet.port_id_on_a, &m.packet.chan_id_on_a, m.packet.seq_on_a)?)),
+        MsgEnvelope::Packet(PacketMsg::Timeout(m)) => Some(packet_result(!commitment_pending(&ctx, &m.packet.port_id_on_a, &m.packet.chan_id_on_a, m.packet.seq_on_a)?)),
+        MsgEnvelope::Packet(PacketMsg::TimeoutOnClose(m)) => {
+            Some(packet_result(!commitment_pending(&ctx, &m.packet.port_id_on_a, &m.packet.chan_id_on_a, m.packet.seq_on_a)?))
+        }
+        _ => None,
+    };
+    let client_id_before = ctx.client_counter().map_err(|e| AppError::internal(e.to_string()))?;
+    let mut router = super::ports::router(&ctx);
+    ibc_core::entrypoint::dispatch(&mut ctx, &mut router, (*envelope).clone()).map_err(IbcError::from)?;
+    let url = response_url(type_url);
+    Ok(match envelope {
+        MsgEnvelope::Client(ClientMsg::CreateClient(_)) => {
+            let client_id = format!("07-tendermint-{client_id_before}");
+            response(&url, &cl::MsgCreateClientResponse { client_id })
+        }
+        MsgEnvelope::Packet(PacketMsg::Recv(_)) => response(&url, &ch::MsgRecvPacketResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
+        MsgEnvelope::Packet(PacketMsg::Ack(_)) => response(&url, &ch::MsgAcknowledgementResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
+        MsgEnvelope::Packet(PacketMsg::Timeout(_)) => response(&url, &ch::MsgTimeoutResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
+        MsgEnvelope::Packet(PacketMsg::TimeoutOnClose(_)) => response(&url, &ch::MsgTimeoutOnCloseResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
+        MsgEnvelope::Channel(ibc_core::channel::types::msgs::ChannelMsg::OpenInit(m)) => {
+            let channel_id = ChannelId::new(ctx.channel_counter().map_err(|e| AppError::internal(e.to_string()))? - 1).to_string();
+            let version = ctx
+                .channel_end(&ChannelEndPath::new(&m.port_id_on_a, &channel_id.parse().expect("a channel id")))
+                .map(|c| c.version.to_string())
+                .unwrap_or_default();
+            response(&url, &ch::MsgChannelOpenInitResponse { channel_id, version })
+        }
+        MsgEnvelope::Channel(ibc_core::channel::types::msgs::ChannelMsg::OpenTry(m)) => {
+            let channel_id = ChannelId::new(ctx.channel_counter().map_err(|e| AppError::internal(e.to_string()))? - 1).to_string();
+            let version = ctx
+                .channel_end(&ChannelEndPath::new(&m.port_id_on_b, &channel_id.parse().expect("a channel id")))
+                .map(|c| c.version.to_string())
+                .unwrap_or_default();
+            response(&url, &ch::MsgChannelOpenTryResponse { channel_id, version })
+        }
+        // Every other response is an empty message.
+        _ => Any { type_url: url, value: vec![] },
+    })
+}
+
+fn packet_result(noop: bool) -> i32 {
+    if noop {
+        RESULT_NOOP
+    } else {
+        RESULT_SUCCESS
+    }
+}
+
+fn host<T>(r: Result<T, ibc_core::host::types::error::HostError>) -> AppResult<T> {
+    r.map_err(|e| IbcError::Channel(e.to_string()).into())
+}
+
+/// Whether this chain already received the packet (a redundant relay,
+/// answered as a no-op as ibc-go answers it).
+fn already_received<S: StoreWrite + Send + Sync>(ctx: &IbcContext<'_, S>, port: &PortId, channel: &ChannelId, seq: Sequence) -> AppResult<bool> {
+    let Ok(chan) = ctx.channel_end(&ChannelEndPath::new(port, channel)) else {
+        return Ok(false); // the handler reports the missing channel
+    };
+    Ok(match chan.ordering {
+        Order::Ordered => seq < host(ctx.get_next_sequence_recv(&SeqRecvPath::new(port, channel)))?,
+        _ => host(ctx.get_packet_receipt(&ReceiptPath::new(port, channel, seq)))?.is_ok(),
+    })
+}
+
+/// Whether a packet this chain sent still awaits its ack or timeout. A
+/// sequence this chain never sent is an error, not a no-op: ibc-go cannot
+/// tell the two apart, Aegis can (the next send sequence).
+fn commitment_pending<S: StoreWrite + Send + Sync>(ctx: &IbcContext<'_, S>, port: &PortId, channel: &ChannelId, seq: Sequence) -> AppResult<bool> {
+    if ctx.channel_end(&ChannelEndPath::new(port, channel)).is_err() {
+        return Ok(true); // the handler reports the missing channel
+    }
+    let next = host(ctx.get_next_sequence_send(&SeqSendPath::new(port, channel)))?;
+    if seq >= next {
+        return Err(IbcError::PacketNeverSent { port: port.to_string(), channel: channel.to_string(), sequence: seq.value(), next: next.value() }.into());
+    }
+    Ok(ctx.get(&super::state::keys::path(CommitmentPath::new(port, channel, seq))).map_err(|e| AppError::internal(e.to_string()))?.is_some())
+}
+
+fn execute_transfer<S: StoreWrite + Send + Sync>(ctx: IbcContext<'_, S>, msg: MsgTransfer) -> AppResult<Any> {
+    use ibc_proto::ibc::applications::transfer::v1::MsgTransferResponse;
+    let seq_path = SeqSendPath::new(&msg.port_id_on_a, &msg.chan_id_on_a);
+    let mut packet_ctx = ctx.clone();
+    let mut token_ctx = ctx.clone();
+    ibc_app_transfer::handler::send_transfer(&mut packet_ctx, &mut token_ctx, msg).map_err(|e| IbcError::Transfer(e.to_string()))?;
+    let next = host(ctx.get_next_sequence_send(&seq_path))?;
+    Ok(response(&response_url(MSG_TRANSFER_URL), &MsgTransferResponse { sequence: next.value() - 1 }))
+}

@@ -1,0 +1,297 @@
+//! ICS-20 fungible token transfer on port `transfer`: ibc-rs's handlers
+//! over Aegis's bank.
+//!
+//! Native tokens leaving Aegis are escrowed in the channel's escrow account
+//! (ibc-go's address derivation, so explorers recognise it); vouchers
+//! arriving are minted as ordinary bank denoms `ibc/<SHA256(trace)>` with
+//! their trace stored (and queryable); vouchers going home are burned.
+//! Failure acknowledgements and timeouts refund the sender (ibc-rs).
+
+use ibc_app_transfer::context::{TokenTransferExecutionContext, TokenTransferValidationContext};
+use ibc_app_transfer::types::{Memo, PrefixedCoin, PrefixedDenom, MODULE_ID_STR, PORT_ID_STR};
+use ibc_core::channel::types::acknowledgement::Acknowledgement;
+use ibc_core::channel::types::channel::{Counterparty, Order};
+use ibc_core::channel::types::error::ChannelError;
+use ibc_core::channel::types::packet::Packet;
+use ibc_core::channel::types::Version;
+use ibc_core::host::types::error::HostError;
+use ibc_core::host::types::identifiers::{ChannelId, ConnectionId, PortId};
+use ibc_core::primitives::Signer;
+use ibc_core::router::module::Module;
+use ibc_core::router::types::module::ModuleExtras;
+use sha2::{Digest, Sha256};
+
+use super::context::IbcContext;
+use super::state::{block_on, keys};
+use crate::bank::{BankRead, BankWrite};
+use crate::store::StoreWrite;
+use crate::types::{Address, Coin};
+
+/// ibc-go's `GetEscrowAddress`: sha256("ics20-1" || 0x00 || port/channel),
+/// truncated to 20 bytes.
+pub fn escrow_address(port: &str, channel: &str) -> Address {
+    let mut h = Sha256::new();
+    h.update(b"ics20-1");
+    h.update([0u8]);
+    h.update(format!("{port}/{channel}").as_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 20];
+    bytes.copy_from_slice(&digest[..20]);
+    Address(bytes)
+}
+
+/// `ibc/<HASH>` for a traced denom (ibc-go's `DenomTrace.IBCDenom`); a
+/// denom with no trace is itself.
+pub fn bank_denom(denom: &PrefixedDenom) -> String {
+    if denom.trace_path.is_empty() {
+        denom.base_denom.to_string()
+    } else {
+        format!("ibc/{}", denom_hash(&denom.to_string()))
+    }
+}
+
+/// Upper-case hex SHA-256 of a full trace (`transfer/channel-0/uatom`).
+pub fn denom_hash(full_path: &str) -> String {
+    hex::encode_upper(Sha256::digest(full_path.as_bytes()))
+}
+
+fn amount(coin: &PrefixedCoin) -> Result<u128, HostError> {
+    coin.amount
+        .to_string()
+        .parse::<u128>()
+        .map_err(|_| HostError::invalid_state(format!("amount {} does not fit 128 bits", coin.amount)))
+}
+
+fn bank_coin(coin: &PrefixedCoin) -> Result<Coin, HostError> {
+    Ok(Coin::new(bank_denom(&coin.denom), amount(coin)?))
+}
+
+fn bank_err(e: crate::error::AppError) -> HostError {
+    HostError::invalid_state(e.message)
+}
+
+impl<S: StoreWrite + Send + Sync> IbcContext<'_, S> {
+    fn check_balance(&self, from: &Address, coin: &Coin) -> Result<(), HostError> {
+        let have = block_on(self.state.borrow().balance(from, &coin.denom)).map_err(bank_err)?;
+        if have.0 < coin.amount.0 {
+            return Err(HostError::invalid_state(format!("insufficient funds: have {have}{}, need {coin}", coin.denom)));
+        }
+        Ok(())
+    }
+}
+
+impl<S: StoreWrite + Send + Sync> TokenTransferValidationContext for IbcContext<'_, S> {
+    type AccountId = Address;
+
+    fn sender_account(&self, sender: &Signer) -> Result<Address, HostError> {
+        Address::parse(sender.as_ref()).map_err(bank_err)
+    }
+
+    fn receiver_account(&self, receiver: &Signer) -> Result<Address, HostError> {
+        Address::parse(receiver.as_ref()).map_err(bank_err)
+    }
+
+    fn get_port(&self) -> Result<PortId, HostError> {
+        Ok(PortId::transfer())
+    }
+
+    fn can_send_coins(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn can_receive_coins(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn escrow_coins_validate(&self, from: &Address, _port: &PortId, _channel: &ChannelId, coin: &PrefixedCoin, _memo: &Memo) -> Result<(), HostError> {
+        self.check_balance(from, &bank_coin(coin)?)
+    }
+
+    fn unescrow_coins_validate(&self, _to: &Address, port: &PortId, channel: &ChannelId, coin: &PrefixedCoin) -> Result<(), HostError> {
+        self.check_balance(&escrow_address(port.as_str(), channel.as_str()), &bank_coin(coin)?)
+    }
+
+    fn mint_coins_validate(&self, _account: &Address, coin: &PrefixedCoin) -> Result<(), HostError> {
+        let coin = bank_coin(coin)?;
+        let supply = block_on(self.state.borrow().supply(&coin.denom)).map_err(bank_err)?;
+        supply.checked_add(coin.amount).ok_or_else(|| HostError::invalid_state(format!("supply of {} would overflow", coin.denom)))?;
+        Ok(())
+    }
+
+    fn burn_coins_validate(&self, account: &Address, coin: &PrefixedCoin, _memo: &Memo) -> Result<(), HostError> {
+        self.check_balance(account, &bank_coin(coin)?)
+    }
+
+    fn denom_hash_string(&self, denom: &PrefixedDenom) -> Option<String> {
+        (!denom.trace_path.is_empty()).then(|| denom_hash(&denom.to_string()))
+    }
+}
+
+impl<S: StoreWrite + Send + Sync> TokenTransferExecutionContext for IbcContext<'_, S> {
+    fn escrow_coins_execute(&mut self, from: &Address, port: &PortId, channel: &ChannelId, coin: &PrefixedCoin, _memo: &Memo) -> Result<(), HostError> {
+        let escrow = escrow_address(port.as_str(), channel.as_str());
+        let coin = bank_coin(coin)?;
+        block_on(self.state.borrow_mut().send_coin(from, &escrow, &coin)).map_err(bank_err)
+    }
+
+    fn unescrow_coins_execute(&mut self, to: &Address, port: &PortId, channel: &ChannelId, coin: &PrefixedCoin) -> Result<(), HostError> {
+        let escrow = escrow_address(port.as_str(), channel.as_str());
+        let coin = bank_coin(coin)?;
+        block_on(self.state.borrow_mut().send_coin(&escrow, to, &coin)).map_err(bank_err)
+    }
+
+    fn mint_coins_execute(&mut self, account: &Address, coin: &PrefixedCoin) -> Result<(), HostError> {
+        let bank = bank_coin(coin)?;
+        if !coin.denom.trace_path.is_empty() {
+            let hash = denom_hash(&coin.denom.to_string());
+            let key = keys::denom_trace(&hash);
+            if self.get(&key)?.is_none() {
+                let trace = ibc_proto::ibc::applications::transfer::v1::DenomTrace::from(coin.denom.clone());
+                self.put(key, prost::Message::encode_to_vec(&trace))?;
+            }
+        }
+        block_on(self.state.borrow_mut().mint(account, &bank)).map_err(bank_err)
+    }
+
+    fn burn_coins_execute(&mut self, account: &Address, coin: &PrefixedCoin, _memo: &Memo) -> Result<(), HostError> {
+        let coin = bank_coin(coin)?;
+        block_on(self.state.borrow_mut().burn(account, &coin)).map_err(bank_err)
+    }
+}
+
+/// The `transfer` port's module on the IBC router.
+pub struct TransferModule<'a, S> {
+    ctx: IbcContext<'a, S>,
+}
+
+impl<'a, S> TransferModule<'a, S> {
+    pub fn new(ctx: IbcContext<'a, S>) -> Self {
+        TransferModule { ctx }
+    }
+}
+
+impl<S> std::fmt::Debug for TransferModule<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TransferModule")
+    }
+}
+
+pub const MODULE_ID: &str = MODULE_ID_STR;
+pub const PORT: &str = PORT_ID_STR;
+
+fn chan_err(e: ibc_app_transfer::types::error::TokenTransferError) -> ChannelError {
+    ChannelError::AppSpecific { description: e.to_string() }
+}
+
+fn extras(r: Result<ModuleExtras, ibc_app_transfer::types::error::TokenTransferError>) -> Result<ModuleExtras, ChannelError> {
+    r.map_err(chan_err)
+}
+
+impl<S: StoreWrite + Send + Sync> Module for TransferModule<'_, S> {
+    fn on_chan_open_init_validate(
+        &self,
+        order: Order,
+        hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        version: &Version,
+    ) -> Result<Version, ChannelError> {
+        ibc_app_transfer::module::on_chan_open_init_validate(&self.ctx, order, hops, port_id, channel_id, counterparty, version).map_err(chan_err)?;
+        Ok(Version::new(ibc_app_transfer::types::VERSION.to_string()))
+    }
+
+    fn on_chan_open_init_execute(
+        &mut self,
+        order: Order,
+        hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        version: &Version,
+    ) -> Result<(ModuleExtras, Version), ChannelError> {
+        ibc_app_transfer::module::on_chan_open_init_execute(&mut self.ctx, order, hops, port_id, channel_id, counterparty, version).map_err(chan_err)
+    }
+
+    fn on_chan_open_try_validate(
+        &self,
+        order: Order,
+        hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        counterparty_version: &Version,
+    ) -> Result<Version, ChannelError> {
+        ibc_app_transfer::module::on_chan_open_try_validate(&self.ctx, order, hops, port_id, channel_id, counterparty, counterparty_version)
+            .map_err(chan_err)?;
+        Ok(Version::new(ibc_app_transfer::types::VERSION.to_string()))
+    }
+
+    fn on_chan_open_try_execute(
+        &mut self,
+        order: Order,
+        hops: &[ConnectionId],
+        port_id: &PortId,
+        channel_id: &ChannelId,
+        counterparty: &Counterparty,
+        counterparty_version: &Version,
+    ) -> Result<(ModuleExtras, Version), ChannelError> {
+        ibc_app_transfer::module::on_chan_open_try_execute(&mut self.ctx, order, hops, port_id, channel_id, counterparty, counterparty_version)
+            .map_err(chan_err)
+    }
+
+    fn on_chan_open_ack_validate(&self, port_id: &PortId, channel_id: &ChannelId, counterparty_version: &Version) -> Result<(), ChannelError> {
+        ibc_app_transfer::module::on_chan_open_ack_validate(&self.ctx, port_id, channel_id, counterparty_version).map_err(chan_err)
+    }
+
+    fn on_chan_open_ack_execute(&mut self, port_id: &PortId, channel_id: &ChannelId, counterparty_version: &Version) -> Result<ModuleExtras, ChannelError> {
+        extras(ibc_app_transfer::module::on_chan_open_ack_execute(&mut self.ctx, port_id, channel_id, counterparty_version))
+    }
+
+    fn on_chan_open_confirm_validate(&self, port_id: &PortId, channel_id: &ChannelId) -> Result<(), ChannelError> {
+        ibc_app_transfer::module::on_chan_open_confirm_validate(&self.ctx, port_id, channel_id).map_err(chan_err)
+    }
+
+    fn on_chan_open_confirm_execute(&mut self, port_id: &PortId, channel_id: &ChannelId) -> Result<ModuleExtras, ChannelError> {
+        extras(ibc_app_transfer::module::on_chan_open_confirm_execute(&mut self.ctx, port_id, channel_id))
+    }
+
+    fn on_chan_close_init_validate(&self, port_id: &PortId, channel_id: &ChannelId) -> Result<(), ChannelError> {
+        ibc_app_transfer::module::on_chan_close_init_validate(&self.ctx, port_id, channel_id).map_err(chan_err)
+    }
+
+    fn on_chan_close_init_execute(&mut self, port_id: &PortId, channel_id: &ChannelId) -> Result<ModuleExtras, ChannelError> {
+        extras(ibc_app_transfer::module::on_chan_close_init_execute(&mut self.ctx, port_id, channel_id))
+    }
+
+    fn on_chan_close_confirm_validate(&self, port_id: &PortId, channel_id: &ChannelId) -> Result<(), ChannelError> {
+        ibc_app_transfer::module::on_chan_close_confirm_validate(&self.ctx, port_id, channel_id).map_err(chan_err)
+    }
+
+    fn on_chan_close_confirm_execute(&mut self, port_id: &PortId, channel_id: &ChannelId) -> Result<ModuleExtras, ChannelError> {
+        extras(ibc_app_transfer::module::on_chan_close_confirm_execute(&mut self.ctx, port_id, channel_id))
+    }
+
+    fn on_recv_packet_execute(&mut self, packet: &Packet, _relayer: &Signer) -> (ModuleExtras, Option<Acknowledgement>) {
+        let (extras, ack) = ibc_app_transfer::module::on_recv_packet_execute(&mut self.ctx, packet);
+        (extras, Some(ack))
+    }
+
+    fn on_acknowledgement_packet_validate(&self, packet: &Packet, ack: &Acknowledgement, relayer: &Signer) -> Result<(), ChannelError> {
+        ibc_app_transfer::module::on_acknowledgement_packet_validate(&self.ctx, packet, ack, relayer).map_err(chan_err)
+    }
+
+    fn on_acknowledgement_packet_execute(&mut self, packet: &Packet, ack: &Acknowledgement, relayer: &Signer) -> (ModuleExtras, Result<(), ChannelError>) {
+        let (extras, r) = ibc_app_transfer::module::on_acknowledgement_packet_execute(&mut self.ctx, packet, ack, relayer);
+        (extras, r.map_err(chan_err))
+    }
+
+    fn on_timeout_packet_validate(&self, packet: &Packet, relayer: &Signer) -> Result<(), ChannelError> {
+        ibc_app_transfer::module::on_timeout_packet_validate(&self.ctx, packet, relayer).map_err(chan_err)
+    }
+
+    fn on_timeout_packet_execute(&mut self, packet: &Packet, relayer: &Signer) -> (ModuleExtras, Result<(), ChannelError>) {
+        let (extras, r) = ibc_app_transfer::module::on_timeout_packet_execute(&mut self.ctx, packet, relayer);
+        (extras, r.map_err(chan_err))
+    }
+}
