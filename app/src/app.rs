@@ -342,8 +342,9 @@ where
 }
 
 /// Dispatch one message to its module; returns the `Any`-packed response.
-async fn execute_msg<S: StoreWrite + Send>(state: &mut S, msg: &Msg) -> AppResult<tendermint_proto::google::protobuf::Any> {
+async fn execute_msg<S: StoreWrite + Send + Sync>(state: &mut S, msg: &Msg) -> AppResult<tendermint_proto::google::protobuf::Any> {
     match msg {
+        Msg::Ibc(m) => m.execute(state).await,
         Msg::BankSend(m) => {
             m.check_and_execute(state).await?;
             Ok(tendermint_proto::google::protobuf::Any { type_url: MSG_SEND_RESPONSE_URL.into(), value: vec![] })

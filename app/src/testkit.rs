@@ -3,6 +3,7 @@
 //! and Commit path the node uses, and the invariants checked after every
 //! block. Not used by the node.
 
+pub mod ibc;
 pub mod light;
 
 use std::path::PathBuf;

@@ -68,11 +68,15 @@ pub enum Msg {
     VetoSlash(slashing::msgs::VetoSlash),
     ExecuteSlash(slashing::msgs::ExecuteSlash),
     Unjail(slashing::msgs::Unjail),
+    Ibc(crate::ibc::msgs::Msg),
 }
 
 impl Msg {
     /// Decode an `Any` by type URL and run the message's stateless checks.
     pub fn decode(any: &tendermint_proto::google::protobuf::Any) -> AppResult<Msg> {
+        if let Some(m) = crate::ibc::msgs::decode(any) {
+            return m.map(Msg::Ibc);
+        }
         let bad = |e: prost::DecodeError| SdkError::TxDecode(format!("cannot decode {}: {e}", any.type_url));
         match any.type_url.as_str() {
             MSG_SEND_URL => Ok(Msg::BankSend(Transfer::check_stateless(&MsgSend::decode(any.value.as_slice()).map_err(bad)?)?)),
@@ -131,6 +135,7 @@ impl Msg {
             Msg::VetoSlash(m) => m.member,
             Msg::ExecuteSlash(m) => m.executor,
             Msg::Unjail(m) => m.operator,
+            Msg::Ibc(m) => m.signers()[0],
         }]
     }
 
@@ -160,6 +165,7 @@ impl Msg {
             Msg::VetoSlash(_) => sm::MSG_VETO_SLASH_URL,
             Msg::ExecuteSlash(_) => sm::MSG_EXECUTE_SLASH_URL,
             Msg::Unjail(_) => sm::MSG_UNJAIL_URL,
+            Msg::Ibc(m) => m.type_url(),
         }
     }
 
@@ -177,6 +183,7 @@ impl Msg {
             | Msg::ModifyAllocations(_)
             | Msg::SetAllocationDelay(_) => "avs",
             Msg::SlashOperator(_) | Msg::VetoSlash(_) | Msg::ExecuteSlash(_) | Msg::Unjail(_) => "slashing",
+            Msg::Ibc(_) => "ibc",
         }
     }
 }

@@ -33,7 +33,7 @@ pub const MSG_TRANSFER_URL: &str = "/ibc.applications.transfer.v1.MsgTransfer";
 /// A decoded IBC message that passed its stateless checks.
 #[derive(Clone, Debug)]
 pub enum Msg {
-    Core { envelope: Box<MsgEnvelope>, type_url: String, signer: Address },
+    Core { envelope: Box<MsgEnvelope>, type_url: &'static str, signer: Address },
     Transfer { raw: RawMsgTransfer, signer: Address },
 }
 
@@ -50,6 +50,7 @@ fn to_ibc_any(any: &Any) -> ibc_core::primitives::proto::Any {
 }
 
 /// The signer every IBC message carries.
+#[allow(deprecated)]
 fn envelope_signer(m: &MsgEnvelope) -> &str {
     use ibc_core::channel::types::msgs::ChannelMsg as Ch;
     use ibc_core::connection::types::msgs::ConnectionMsg as Co;
@@ -77,6 +78,33 @@ fn envelope_signer(m: &MsgEnvelope) -> &str {
     }
 }
 
+fn core_type_url(m: &MsgEnvelope) -> &'static str {
+    use ibc_core::channel::types::msgs::ChannelMsg as Ch;
+    use ibc_core::connection::types::msgs::ConnectionMsg as Co;
+    use MsgEnvelope as E;
+    match m {
+        E::Client(ClientMsg::CreateClient(_)) => "/ibc.core.client.v1.MsgCreateClient",
+        E::Client(ClientMsg::UpdateClient(_)) => "/ibc.core.client.v1.MsgUpdateClient",
+        E::Client(ClientMsg::Misbehaviour(_)) => "/ibc.core.client.v1.MsgSubmitMisbehaviour",
+        E::Client(ClientMsg::UpgradeClient(_)) => "/ibc.core.client.v1.MsgUpgradeClient",
+        E::Client(ClientMsg::RecoverClient(_)) => "/ibc.core.client.v1.MsgRecoverClient",
+        E::Connection(Co::OpenInit(_)) => "/ibc.core.connection.v1.MsgConnectionOpenInit",
+        E::Connection(Co::OpenTry(_)) => "/ibc.core.connection.v1.MsgConnectionOpenTry",
+        E::Connection(Co::OpenAck(_)) => "/ibc.core.connection.v1.MsgConnectionOpenAck",
+        E::Connection(Co::OpenConfirm(_)) => "/ibc.core.connection.v1.MsgConnectionOpenConfirm",
+        E::Channel(Ch::OpenInit(_)) => "/ibc.core.channel.v1.MsgChannelOpenInit",
+        E::Channel(Ch::OpenTry(_)) => "/ibc.core.channel.v1.MsgChannelOpenTry",
+        E::Channel(Ch::OpenAck(_)) => "/ibc.core.channel.v1.MsgChannelOpenAck",
+        E::Channel(Ch::OpenConfirm(_)) => "/ibc.core.channel.v1.MsgChannelOpenConfirm",
+        E::Channel(Ch::CloseInit(_)) => "/ibc.core.channel.v1.MsgChannelCloseInit",
+        E::Channel(Ch::CloseConfirm(_)) => "/ibc.core.channel.v1.MsgChannelCloseConfirm",
+        E::Packet(PacketMsg::Recv(_)) => "/ibc.core.channel.v1.MsgRecvPacket",
+        E::Packet(PacketMsg::Ack(_)) => "/ibc.core.channel.v1.MsgAcknowledgement",
+        E::Packet(PacketMsg::Timeout(_)) => "/ibc.core.channel.v1.MsgTimeout",
+        E::Packet(PacketMsg::TimeoutOnClose(_)) => "/ibc.core.channel.v1.MsgTimeoutOnClose",
+    }
+}
+
 /// Decode an IBC message (`None` if the type URL is not IBC's) and run its
 /// stateless checks: well-formed identifiers, heights and proofs (ibc-rs's
 /// decoding), and a signer that is an Aegis address.
@@ -94,7 +122,7 @@ pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
             return Err(IbcError::NotSupported(format!("{url}: client upgrades and recovery need governance, which Aegis does not have")).into());
         }
         let signer = Address::parse(envelope_signer(&envelope))?;
-        Ok(Msg::Core { envelope: Box::new(envelope), type_url: url.to_string(), signer })
+        Ok(Msg::Core { type_url: core_type_url(&envelope), envelope: Box::new(envelope), signer })
     })())
 }
 
@@ -108,7 +136,7 @@ fn decode_transfer(any: &Any) -> AppResult<Msg> {
         return Err(IbcError::Transfer(format!("memo of {} bytes exceeds 32768", raw.memo.len())).into());
     }
     let token = raw.token.as_ref().ok_or_else(|| IbcError::Transfer("no token".into()))?;
-    let coin = crate::types::Coin::from_proto(token)?;
+    let coin = crate::types::Coin::from_proto(&cosmos_sdk_proto::cosmos::base::v1beta1::Coin { denom: token.denom.clone(), amount: token.amount.clone() })?;
     if coin.amount.0 == 0 {
         return Err(SdkError::InvalidCoins(format!("cannot transfer zero {}", coin.denom)).into());
     }
@@ -125,7 +153,7 @@ impl Msg {
         }
     }
 
-    pub fn type_url(&self) -> &str {
+    pub fn type_url(&self) -> &'static str {
         match self {
             Msg::Core { type_url, .. } => type_url,
             Msg::Transfer { .. } => MSG_TRANSFER_URL,
@@ -179,7 +207,6 @@ const RESULT_SUCCESS: i32 = 2;
 
 fn execute_core<S: StoreWrite + Send + Sync>(mut ctx: IbcContext<'_, S>, envelope: &MsgEnvelope, type_url: &str) -> AppResult<Any> {
     use ibc_proto::ibc::core::channel::v1 as ch;
-    use ibc_proto::ibc::core::client::v1 as cl;
     let result = match envelope {
         MsgEnvelope::Packet(PacketMsg::Recv(m)) => Some(packet_result(already_received(&ctx, &m.packet.port_id_on_b, &m.packet.chan_id_on_b, m.packet.seq_on_a)?)),
         MsgEnvelope::Packet(PacketMsg::Ack(m)) => Some(packet_result(!commitment_pending(&ctx, &m.packet.port_id_on_a, &m.packet.chan_id_on_a, m.packet.seq_on_a)?)),
@@ -189,15 +216,10 @@ fn execute_core<S: StoreWrite + Send + Sync>(mut ctx: IbcContext<'_, S>, envelop
         }
         _ => None,
     };
-    let client_id_before = ctx.client_counter().map_err(|e| AppError::internal(e.to_string()))?;
     let mut router = super::ports::router(&ctx);
     ibc_core::entrypoint::dispatch(&mut ctx, &mut router, (*envelope).clone()).map_err(IbcError::from)?;
     let url = response_url(type_url);
     Ok(match envelope {
-        MsgEnvelope::Client(ClientMsg::CreateClient(_)) => {
-            let client_id = format!("07-tendermint-{client_id_before}");
-            response(&url, &cl::MsgCreateClientResponse { client_id })
-        }
         MsgEnvelope::Packet(PacketMsg::Recv(_)) => response(&url, &ch::MsgRecvPacketResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
         MsgEnvelope::Packet(PacketMsg::Ack(_)) => response(&url, &ch::MsgAcknowledgementResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
         MsgEnvelope::Packet(PacketMsg::Timeout(_)) => response(&url, &ch::MsgTimeoutResponse { result: result.unwrap_or(RESULT_SUCCESS) }),

@@ -29,7 +29,7 @@ use cnidarium::StateRead;
 use futures::StreamExt;
 
 use crate::error::AppResult;
-use crate::store::{StoreRead, StoreWrite};
+use crate::store::StoreWrite;
 
 /// The substore's name: also the IBC commitment prefix.
 pub const SUBSTORE: &str = "ibc";

@@ -1,0 +1,474 @@
+//! An in-process relayer between two test chains, for IBC tests: it does
+//! what a relayer does (client creation and updates with each chain's real
+//! signed headers, ICS23 proofs read from the counterparty's committed
+//! state, the handshakes, packets from `send_packet` events), through the
+//! same signed transactions a live relayer sends. Nothing is skipped: every
+//! message is verified by the receiving chain's light client.
+
+// ibc-go still requires the deprecated `previous_*_id` fields to be sent (empty).
+#![allow(deprecated)]
+
+use std::time::Duration;
+
+use ibc_client_tendermint::types::{AllowUpdate, ClientState as TmClientStateType, ConsensusState as TmConsensusStateType, Header as TmHeader, TrustThreshold};
+use ibc_core::client::types::Height;
+use ibc_core::host::types::identifiers::ChainId;
+use ibc_core::primitives::proto::Protobuf;
+use ibc_proto::ibc::core::channel::v1 as ch;
+use ibc_proto::ibc::core::client::v1 as cl;
+use ibc_proto::ibc::core::commitment::v1::{MerklePrefix, MerkleProof};
+use ibc_proto::ibc::core::connection::v1 as co;
+use prost::Message;
+use tendermint::abci::Event;
+
+use super::TestChain;
+use crate::app::TxOutcome;
+use crate::signer::{pack, Signer};
+
+/// The two ends of a connected path (client, connection and channel ids).
+#[derive(Clone, Debug, Default)]
+pub struct PathIds {
+    pub client_on_a: String,
+    pub client_on_b: String,
+    pub conn_on_a: String,
+    pub conn_on_b: String,
+    pub chan_on_a: String,
+    pub chan_on_b: String,
+}
+
+pub fn raw_height(chain_id: &str, h: u64) -> cl::Height {
+    cl::Height { revision_number: ChainId::new(chain_id).expect("chain id").revision_number(), revision_height: h }
+}
+
+/// Panic with the outcome's error unless it succeeded.
+pub fn ok(o: &TxOutcome, what: &str) {
+    if let Err(e) = &o.result {
+        panic!("{what} failed: {}:{} {}", e.codespace, e.code, e.message);
+    }
+}
+
+/// A client state of `of` for a counterparty, ibc-go's defaults: trust
+/// 1/3, trusting period 2/3 of the unbonding period, 10 s clock drift.
+pub fn client_state_of(of: &TestChain, unbonding: Duration, height: u64) -> TmClientStateType {
+    TmClientStateType::new(
+        ChainId::new(&of.chain_id).expect("chain id"),
+        TrustThreshold::ONE_THIRD,
+        unbonding * 2 / 3,
+        unbonding,
+        Duration::from_secs(10),
+        Height::new(ChainId::new(&of.chain_id).expect("chain id").revision_number(), height).expect("height"),
+        crate::ibc::proof_specs(),
+        vec!["upgrade".into(), "upgradedIBCState".into()],
+        AllowUpdate { after_expiry: false, after_misbehaviour: false },
+    )
+    .expect("valid client state")
+}
+
+/// `of`'s latest signed header (produced when its last block was finalized).
+pub fn latest_header(of: &TestChain) -> tendermint::block::signed_header::SignedHeader {
+    of.light.headers.get(&of.height).cloned().expect("a header for the latest block")
+}
+
+/// MsgCreateClient on `host` tracking `of` at its latest header.
+pub fn create_client_msg(of: &TestChain, unbonding: Duration, signer: &Signer) -> cosmrs::Any {
+    let sh = latest_header(of);
+    let cs = client_state_of(of, unbonding, of.height);
+    let cons = TmConsensusStateType::from(sh.header);
+    let client_state = ibc_client_tendermint::client_state::ClientState::from(cs);
+    let consensus_state = ibc_client_tendermint::consensus_state::ConsensusState::from(cons);
+    pack(
+        "/ibc.core.client.v1.MsgCreateClient",
+        &cl::MsgCreateClient {
+            client_state: Some(Protobuf::<ibc_core::primitives::proto::Any>::encode_vec(client_state).pipe_any()),
+            consensus_state: Some(Protobuf::<ibc_core::primitives::proto::Any>::encode_vec(consensus_state).pipe_any()),
+            signer: signer.address.to_string(),
+        },
+    )
+}
+
+trait PipeAny {
+    fn pipe_any(self) -> ibc_core::primitives::proto::Any;
+}
+
+impl PipeAny for Vec<u8> {
+    fn pipe_any(self) -> ibc_core::primitives::proto::Any {
+        ibc_core::primitives::proto::Any::decode(self.as_slice()).expect("an Any")
+    }
+}
+
+/// MsgUpdateClient carrying `of`'s header at `height`, trusting the
+/// client's state at `trusted`.
+pub fn update_client_msg(of: &TestChain, client_id: &str, trusted: u64, height: u64, signer: &Signer) -> cosmrs::Any {
+    let sh = of.light.headers.get(&height).cloned().expect("a header at that height");
+    header_msg(of, client_id, trusted, sh, signer)
+}
+
+/// MsgUpdateClient with any signed header (tests forge them).
+pub fn header_msg(of: &TestChain, client_id: &str, trusted: u64, sh: tendermint::block::signed_header::SignedHeader, signer: &Signer) -> cosmrs::Any {
+    let header = TmHeader {
+        signed_header: sh,
+        validator_set: of.light.validators.clone(),
+        trusted_height: Height::new(ChainId::new(&of.chain_id).expect("chain id").revision_number(), trusted).expect("height"),
+        trusted_next_validator_set: of.light.validators.clone(),
+    };
+    let any: ibc_core::primitives::proto::Any = header.into();
+    pack("/ibc.core.client.v1.MsgUpdateClient", &cl::MsgUpdateClient { client_id: client_id.into(), client_message: Some(any), signer: signer.address.to_string() })
+}
+
+/// The value at an ICS-24 path in `chain`'s state at `version`, and its
+/// proof (substore, then main store) as the `MerkleProof` bytes a
+/// counterparty verifies against the app hash in header `version + 1`.
+pub async fn prove(chain: &TestChain, path: &str, version: u64) -> (Option<Vec<u8>>, Vec<u8>) {
+    let snapshot = chain.storage().snapshot(version).expect("recent version retained");
+    let (value, proof) = snapshot.get_with_proof(format!("ibc/{path}").into_bytes()).await.expect("proof");
+    (value, MerkleProof { proofs: proof.proofs }.encode_to_vec())
+}
+
+/// Drives two chains and the relayer accounts on each.
+pub struct Relayer {
+    pub on_a: Signer,
+    pub on_b: Signer,
+    /// Latest height of A's client of B, and of B's client of A.
+    pub trusted_on_a: u64,
+    pub trusted_on_b: u64,
+    pub ids: PathIds,
+    pub unbonding: Duration,
+}
+
+pub enum Side {
+    A,
+    B,
+}
+
+impl Relayer {
+    pub fn new(on_a: Signer, on_b: Signer, unbonding: Duration) -> Self {
+        Relayer { on_a, on_b, trusted_on_a: 0, trusted_on_b: 0, ids: PathIds::default(), unbonding }
+    }
+
+    /// Create a client of each chain on the other.
+    pub async fn create_clients(&mut self, a: &mut TestChain, b: &mut TestChain) {
+        let msg = create_client_msg(b, self.unbonding, &self.on_a);
+        self.trusted_on_a = b.height;
+        a.time = a.time.max(b.time);
+        let out = a.exec(&self.on_a, vec![msg]).await;
+        ok(&out, "create client of B on A");
+        self.ids.client_on_a = created_client(&out);
+        let msg = create_client_msg(a, self.unbonding, &self.on_b);
+        self.trusted_on_b = a.height;
+        b.time = b.time.max(a.time);
+        let out = b.exec(&self.on_b, vec![msg]).await;
+        ok(&out, "create client of A on B");
+        self.ids.client_on_b = created_client(&out);
+    }
+
+    /// Make `src`'s last committed state provable on `dst`: one more block
+    /// on `src` (whose header carries the app hash), then a client update
+    /// on `dst` to it. Returns (version to prove, proof height).
+    async fn sync(&mut self, src: &mut TestChain, dst: &mut TestChain, side: Side) -> (u64, u64) {
+        let (version, h, msg) = self.prepare_update(src, dst, &side).await;
+        let signer = match side {
+            Side::A => &self.on_b,
+            Side::B => &self.on_a,
+        };
+        let out = dst.exec(signer, vec![msg]).await;
+        ok(&out, "update client");
+        (version, h)
+    }
+
+    pub async fn connect(&mut self, a: &mut TestChain, b: &mut TestChain) {
+        let prefix = Some(MerklePrefix { key_prefix: b"ibc".to_vec() });
+        let version = co::Version { identifier: "1".into(), features: vec!["ORDER_ORDERED".into(), "ORDER_UNORDERED".into()] };
+        // Init on A.
+        let init = co::MsgConnectionOpenInit {
+            client_id: self.ids.client_on_a.clone(),
+            counterparty: Some(co::Counterparty { client_id: self.ids.client_on_b.clone(), connection_id: String::new(), prefix: prefix.clone() }),
+            version: Some(version.clone()),
+            delay_period: 0,
+            signer: self.on_a.address.to_string(),
+        };
+        let out = a.exec(&self.on_a, vec![pack("/ibc.core.connection.v1.MsgConnectionOpenInit", &init)]).await;
+        ok(&out, "connection open init");
+        self.ids.conn_on_a = attr(&out.events, "connection_open_init", "connection_id");
+        // Try on B, proving A's connection end, A's client of B and its consensus state.
+        let (v, h) = self.sync(a, b, Side::A).await;
+        let client_a_height = self.trusted_on_a;
+        let (client_state, proof_client) = prove(a, &format!("clients/{}/clientState", self.ids.client_on_a), v).await;
+        let (_, proof_init) = prove(a, &format!("connections/{}", self.ids.conn_on_a), v).await;
+        let (_, proof_consensus) = prove(a, &format!("clients/{}/consensusStates/0-{client_a_height}", self.ids.client_on_a), v).await;
+        let try_ = co::MsgConnectionOpenTry {
+            client_id: self.ids.client_on_b.clone(),
+            previous_connection_id: String::new(),
+            client_state: Some(client_state.expect("client state on A").pipe_any()),
+            counterparty: Some(co::Counterparty { client_id: self.ids.client_on_a.clone(), connection_id: self.ids.conn_on_a.clone(), prefix: prefix.clone() }),
+            delay_period: 0,
+            counterparty_versions: vec![version.clone()],
+            proof_height: Some(raw_height(&a.chain_id, h)),
+            proof_init,
+            proof_client,
+            proof_consensus,
+            consensus_height: Some(raw_height(&b.chain_id, client_a_height)),
+            signer: self.on_b.address.to_string(),
+            host_consensus_state_proof: vec![],
+        };
+        let out = b.exec(&self.on_b, vec![pack("/ibc.core.connection.v1.MsgConnectionOpenTry", &try_)]).await;
+        ok(&out, "connection open try");
+        self.ids.conn_on_b = attr(&out.events, "connection_open_try", "connection_id");
+        // Ack on A.
+        let (v, h) = self.sync(b, a, Side::B).await;
+        let client_b_height = self.trusted_on_b;
+        let (client_state, proof_client) = prove(b, &format!("clients/{}/clientState", self.ids.client_on_b), v).await;
+        let (_, proof_try) = prove(b, &format!("connections/{}", self.ids.conn_on_b), v).await;
+        let (_, proof_consensus) = prove(b, &format!("clients/{}/consensusStates/0-{client_b_height}", self.ids.client_on_b), v).await;
+        let ack = co::MsgConnectionOpenAck {
+            connection_id: self.ids.conn_on_a.clone(),
+            counterparty_connection_id: self.ids.conn_on_b.clone(),
+            version: Some(version),
+            client_state: Some(client_state.expect("client state on B").pipe_any()),
+            proof_height: Some(raw_height(&b.chain_id, h)),
+            proof_try,
+            proof_client,
+            proof_consensus,
+            consensus_height: Some(raw_height(&a.chain_id, client_b_height)),
+            signer: self.on_a.address.to_string(),
+            host_consensus_state_proof: vec![],
+        };
+        let out = a.exec(&self.on_a, vec![pack("/ibc.core.connection.v1.MsgConnectionOpenAck", &ack)]).await;
+        ok(&out, "connection open ack");
+        // Confirm on B.
+        let (v, h) = self.sync(a, b, Side::A).await;
+        let (_, proof_ack) = prove(a, &format!("connections/{}", self.ids.conn_on_a), v).await;
+        let confirm = co::MsgConnectionOpenConfirm {
+            connection_id: self.ids.conn_on_b.clone(),
+            proof_ack,
+            proof_height: Some(raw_height(&a.chain_id, h)),
+            signer: self.on_b.address.to_string(),
+        };
+        let out = b.exec(&self.on_b, vec![pack("/ibc.core.connection.v1.MsgConnectionOpenConfirm", &confirm)]).await;
+        ok(&out, "connection open confirm");
+    }
+
+    /// Open a channel between `port` on both ends.
+    pub async fn open_channel(&mut self, a: &mut TestChain, b: &mut TestChain, port: &str, version: &str, ordering: ch::Order) {
+        let init = ch::MsgChannelOpenInit {
+            port_id: port.into(),
+            channel: Some(ch::Channel {
+                state: ch::State::Init as i32,
+                ordering: ordering as i32,
+                counterparty: Some(ch::Counterparty { port_id: port.into(), channel_id: String::new() }),
+                connection_hops: vec![self.ids.conn_on_a.clone()],
+                version: version.into(),
+                upgrade_sequence: 0,
+            }),
+            signer: self.on_a.address.to_string(),
+        };
+        let out = a.exec(&self.on_a, vec![pack("/ibc.core.channel.v1.MsgChannelOpenInit", &init)]).await;
+        ok(&out, "channel open init");
+        self.ids.chan_on_a = attr(&out.events, "channel_open_init", "channel_id");
+        let (v, h) = self.sync(a, b, Side::A).await;
+        let (_, proof_init) = prove(a, &format!("channelEnds/ports/{port}/channels/{}", self.ids.chan_on_a), v).await;
+        let try_ = ch::MsgChannelOpenTry {
+            port_id: port.into(),
+            previous_channel_id: String::new(),
+            channel: Some(ch::Channel {
+                state: ch::State::Tryopen as i32,
+                ordering: ordering as i32,
+                counterparty: Some(ch::Counterparty { port_id: port.into(), channel_id: self.ids.chan_on_a.clone() }),
+                connection_hops: vec![self.ids.conn_on_b.clone()],
+                version: version.into(),
+                upgrade_sequence: 0,
+            }),
+            counterparty_version: version.into(),
+            proof_init,
+            proof_height: Some(raw_height(&a.chain_id, h)),
+            signer: self.on_b.address.to_string(),
+        };
+        let out = b.exec(&self.on_b, vec![pack("/ibc.core.channel.v1.MsgChannelOpenTry", &try_)]).await;
+        ok(&out, "channel open try");
+        self.ids.chan_on_b = attr(&out.events, "channel_open_try", "channel_id");
+        let (v, h) = self.sync(b, a, Side::B).await;
+        let (_, proof_try) = prove(b, &format!("channelEnds/ports/{port}/channels/{}", self.ids.chan_on_b), v).await;
+        let ack = ch::MsgChannelOpenAck {
+            port_id: port.into(),
+            channel_id: self.ids.chan_on_a.clone(),
+            counterparty_channel_id: self.ids.chan_on_b.clone(),
+            counterparty_version: version.into(),
+            proof_try,
+            proof_height: Some(raw_height(&b.chain_id, h)),
+            signer: self.on_a.address.to_string(),
+        };
+        let out = a.exec(&self.on_a, vec![pack("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)]).await;
+        ok(&out, "channel open ack");
+        let (v, h) = self.sync(a, b, Side::A).await;
+        let (_, proof_ack) = prove(a, &format!("channelEnds/ports/{port}/channels/{}", self.ids.chan_on_a), v).await;
+        let confirm = ch::MsgChannelOpenConfirm {
+            port_id: port.into(),
+            channel_id: self.ids.chan_on_b.clone(),
+            proof_ack,
+            proof_height: Some(raw_height(&a.chain_id, h)),
+            signer: self.on_b.address.to_string(),
+        };
+        let out = b.exec(&self.on_b, vec![pack("/ibc.core.channel.v1.MsgChannelOpenConfirm", &confirm)]).await;
+        ok(&out, "channel open confirm");
+    }
+
+    /// Clients, connection and an unordered ICS-20 channel.
+    pub async fn setup_transfer(&mut self, a: &mut TestChain, b: &mut TestChain) {
+        self.create_clients(a, b).await;
+        self.connect(a, b).await;
+        self.open_channel(a, b, "transfer", "ics20-1", ch::Order::Unordered).await;
+    }
+
+    /// One more block on `src` and the client update for it, not yet sent:
+    /// (version to prove, proof height, the MsgUpdateClient for `dst`).
+    pub async fn prepare_update(&mut self, src: &mut TestChain, dst: &mut TestChain, side: &Side) -> (u64, u64, cosmrs::Any) {
+        let version = src.height;
+        src.block(vec![]).await;
+        // The destination's next block is no earlier than the source's
+        // header (a light client refuses headers from its future).
+        dst.time = dst.time.max(src.time);
+        let h = src.height;
+        let (client, trusted, signer) = match side {
+            Side::A => (self.ids.client_on_b.clone(), self.trusted_on_b, &self.on_b),
+            Side::B => (self.ids.client_on_a.clone(), self.trusted_on_a, &self.on_a),
+        };
+        let msg = update_client_msg(src, &client, trusted, h, signer);
+        match side {
+            Side::A => self.trusted_on_b = h,
+            Side::B => self.trusted_on_a = h,
+        }
+        (version, h, msg)
+    }
+
+    /// The relayer's account on the chain that is not `side`.
+    pub fn signer_for_dst(&self, side: &Side) -> &Signer {
+        match side {
+            Side::A => &self.on_b,
+            Side::B => &self.on_a,
+        }
+    }
+
+    /// A client update plus one `MsgRecvPacket` per packet, proven at the
+    /// update's height: the batch relayers send. `src` sent the packets
+    /// in a block already committed.
+    pub async fn recv_batch(&mut self, src: &mut TestChain, dst: &mut TestChain, side: Side, packets: &[ch::Packet]) -> Vec<cosmrs::Any> {
+        let (v, h, update) = self.prepare_update(src, dst, &side).await;
+        let signer = self.signer_for_dst(&side).address.to_string();
+        let mut msgs = vec![update];
+        for p in packets {
+            let (_, proof) = prove(src, &format!("commitments/ports/{}/channels/{}/sequences/{}", p.source_port, p.source_channel, p.sequence), v).await;
+            msgs.push(pack(
+                "/ibc.core.channel.v1.MsgRecvPacket",
+                &ch::MsgRecvPacket { packet: Some(p.clone()), proof_commitment: proof, proof_height: Some(raw_height(&src.chain_id, h)), signer: signer.clone() },
+            ));
+        }
+        msgs
+    }
+
+    /// A client update plus one `MsgAcknowledgement` per written ack on
+    /// `src` (the packets' destination).
+    pub async fn ack_batch(&mut self, src: &mut TestChain, dst: &mut TestChain, side: Side, acks: &[(ch::Packet, Vec<u8>)]) -> Vec<cosmrs::Any> {
+        let (v, h, update) = self.prepare_update(src, dst, &side).await;
+        let signer = self.signer_for_dst(&side).address.to_string();
+        let mut msgs = vec![update];
+        for (p, ack) in acks {
+            let (_, proof) = prove(src, &format!("acks/ports/{}/channels/{}/sequences/{}", p.destination_port, p.destination_channel, p.sequence), v).await;
+            msgs.push(pack(
+                "/ibc.core.channel.v1.MsgAcknowledgement",
+                &ch::MsgAcknowledgement {
+                    packet: Some(p.clone()),
+                    acknowledgement: ack.clone(),
+                    proof_acked: proof,
+                    proof_height: Some(raw_height(&src.chain_id, h)),
+                    signer: signer.clone(),
+                },
+            ));
+        }
+        msgs
+    }
+
+    /// A client update plus one `MsgTimeout` per packet, with proofs that
+    /// `src` (the destination) never received them.
+    pub async fn timeout_batch(&mut self, src: &mut TestChain, dst: &mut TestChain, side: Side, packets: &[ch::Packet]) -> Vec<cosmrs::Any> {
+        let (v, h, update) = self.prepare_update(src, dst, &side).await;
+        let signer = self.signer_for_dst(&side).address.to_string();
+        let mut msgs = vec![update];
+        for p in packets {
+            let (_, proof) = prove(src, &format!("receipts/ports/{}/channels/{}/sequences/{}", p.destination_port, p.destination_channel, p.sequence), v).await;
+            msgs.push(pack(
+                "/ibc.core.channel.v1.MsgTimeout",
+                &ch::MsgTimeout {
+                    packet: Some(p.clone()),
+                    proof_unreceived: proof,
+                    proof_height: Some(raw_height(&src.chain_id, h)),
+                    next_sequence_recv: p.sequence,
+                    signer: signer.clone(),
+                },
+            ));
+        }
+        msgs
+    }
+}
+
+/// The client id a MsgCreateClient response carries.
+pub fn created_client(out: &TxOutcome) -> String {
+    attr(&out.events, "create_client", "client_id")
+}
+
+/// The value of `key` in the first event of `kind`.
+pub fn attr(events: &[Event], kind: &str, key: &str) -> String {
+    events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key_str().ok() == Some(key))
+        .and_then(|a| a.value_str().ok().map(str::to_string))
+        .unwrap_or_else(|| panic!("no {kind}.{key} in events {events:?}"))
+}
+
+/// Packets from `send_packet` events, as a relayer reads them.
+pub fn sent_packets(events: &[Event]) -> Vec<ch::Packet> {
+    packets_in(events, "send_packet")
+}
+
+fn packets_in(events: &[Event], kind: &str) -> Vec<ch::Packet> {
+    events
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| {
+            let get = |k: &str| {
+                e.attributes
+                    .iter()
+                    .find(|a| a.key_str().ok() == Some(k))
+                    .and_then(|a| a.value_str().ok().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let (rev, h) = get("packet_timeout_height").split_once('-').map(|(r, h)| (r.parse().unwrap_or(0), h.parse().unwrap_or(0))).unwrap_or((0, 0));
+            ch::Packet {
+                sequence: get("packet_sequence").parse().expect("sequence"),
+                source_port: get("packet_src_port"),
+                source_channel: get("packet_src_channel"),
+                destination_port: get("packet_dst_port"),
+                destination_channel: get("packet_dst_channel"),
+                data: hex::decode(get("packet_data_hex")).expect("hex data"),
+                timeout_height: Some(cl::Height { revision_number: rev, revision_height: h }),
+                timeout_timestamp: get("packet_timeout_timestamp").parse().unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+/// (packet, acknowledgement bytes) from `write_acknowledgement` events.
+pub fn written_acks(events: &[Event]) -> Vec<(ch::Packet, Vec<u8>)> {
+    let packets = packets_in(events, "write_acknowledgement");
+    let acks = events
+        .iter()
+        .filter(|e| e.kind == "write_acknowledgement")
+        .map(|e| {
+            e.attributes
+                .iter()
+                .find(|a| a.key_str().ok() == Some("packet_ack_hex"))
+                .and_then(|a| a.value_str().ok().map(|v| hex::decode(v).expect("hex ack")))
+                .unwrap_or_default()
+        });
+    packets.into_iter().zip(acks).collect()
+}

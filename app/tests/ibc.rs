@@ -1,0 +1,213 @@
+//! IBC between two in-process Aegis chains on real RocksDB state: clients
+//! verified with each chain's real signed headers, ICS23 proofs from the
+//! counterparty's committed state, the connection and channel handshakes,
+//! and ICS-20 transfers, through signed transactions (the relayer's batch of
+//! a client update plus the packets, in one transaction). The test kit
+//! checks supply and the other invariants after every block.
+
+use std::time::Duration;
+
+use aegis_app::ibc::transfer::{denom_hash, escrow_address};
+use aegis_app::ibc::IbcRead;
+use aegis_app::signer::{pack, Signer};
+use aegis_app::testkit::ibc::{ok, sent_packets, written_acks, Relayer, Side};
+use aegis_app::testkit::{genesis_with, test_signer, TestChain};
+use aegis_app::types::{Address, Coin, NATIVE_DENOM};
+use ibc_proto::cosmos::base::v1beta1::Coin as IbcCoin;
+use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
+use ibc_proto::ibc::core::client::v1::Height as RawHeight;
+
+const FUNDS: u128 = 1_000_000_000_000;
+/// Default restaking withdrawal delay: the unbonding period clients use.
+const UNBONDING: Duration = Duration::from_secs(7 * 24 * 3600);
+
+fn alice() -> Signer {
+    test_signer("alice")
+}
+fn bob() -> Signer {
+    test_signer("bob")
+}
+fn relayer_a() -> Signer {
+    test_signer("relayer-a")
+}
+fn relayer_b() -> Signer {
+    test_signer("relayer-b")
+}
+
+async fn chains() -> (TestChain, TestChain, Relayer) {
+    let funded = |signers: &[Signer]| genesis_with(&signers.iter().map(|s| (s.address, vec![Coin::new(NATIVE_DENOM, FUNDS)])).collect::<Vec<_>>());
+    let mut a = TestChain::with_chain_id(&funded(&[alice(), relayer_a()]), "aegis-a").await;
+    let mut b = TestChain::with_chain_id(&funded(&[bob(), relayer_b()]), "aegis-b").await;
+    a.block(vec![]).await;
+    b.block(vec![]).await;
+    let mut r = Relayer::new(relayer_a(), relayer_b(), UNBONDING);
+    r.setup_transfer(&mut a, &mut b).await;
+    (a, b, r)
+}
+
+fn transfer(from: &Signer, channel: &str, to: &Address, denom: &str, amount: u128, timeout_height: u64) -> cosmrs::Any {
+    pack(
+        "/ibc.applications.transfer.v1.MsgTransfer",
+        &MsgTransfer {
+            source_port: "transfer".into(),
+            source_channel: channel.into(),
+            token: Some(IbcCoin { denom: denom.into(), amount: amount.to_string() }),
+            sender: from.address.to_string(),
+            receiver: to.to_string(),
+            timeout_height: Some(RawHeight { revision_number: 0, revision_height: timeout_height }),
+            timeout_timestamp: 0,
+            memo: String::new(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn transfer_there_and_back_restores_balances_and_names_the_path() {
+    let (mut a, mut b, mut r) = chains().await;
+    assert_eq!(r.ids.chan_on_a, "channel-0");
+    assert_eq!(r.ids.chan_on_b, "channel-0");
+    let supply_a = a.supply(NATIVE_DENOM).await;
+    let escrow = escrow_address("transfer", "channel-0");
+    let voucher = format!("ibc/{}", denom_hash("transfer/channel-0/uaegis"));
+
+    // A -> B: alice's tokens are escrowed on A, bob gets vouchers on B.
+    let out = a.exec(&alice(), vec![transfer(&alice(), "channel-0", &bob().address, NATIVE_DENOM, 1_000_000, 10_000)]).await;
+    ok(&out, "transfer A -> B");
+    assert_eq!(a.balance(&alice().address, NATIVE_DENOM).await, FUNDS - 1_000_000);
+    assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 1_000_000);
+    assert_eq!(a.supply(NATIVE_DENOM).await, supply_a, "escrow keeps A's supply");
+    let packets = sent_packets(&out.events);
+    assert_eq!(packets.len(), 1);
+    assert_eq!(packets[0].sequence, 1);
+
+    let msgs = r.recv_batch(&mut a, &mut b, Side::A, &packets).await;
+    assert_eq!(msgs.len(), 2, "one client update and one receive, in one transaction");
+    let out = b.exec(&relayer_b(), msgs).await;
+    ok(&out, "receive on B");
+    assert_eq!(b.balance(&bob().address, &voucher).await, 1_000_000);
+    assert_eq!(b.supply(&voucher).await, 1_000_000);
+    let trace = b.storage().latest_snapshot().denom_trace(&voucher[4..]).await.unwrap().expect("denom trace");
+    assert_eq!((trace.path.as_str(), trace.base_denom.as_str()), ("transfer/channel-0", "uaegis"));
+
+    let acks = written_acks(&out.events);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].1, br#"{"result":"AQ=="}"#.to_vec(), "ICS-20 success acknowledgement");
+    let msgs = r.ack_batch(&mut b, &mut a, Side::B, &acks).await;
+    let out = a.exec(&relayer_a(), msgs).await;
+    ok(&out, "ack on A");
+
+    // B -> A: the vouchers burn on B and alice's tokens leave escrow on A.
+    let out = b.exec(&bob(), vec![transfer(&bob(), "channel-0", &alice().address, &voucher, 1_000_000, 10_000)]).await;
+    ok(&out, "transfer B -> A");
+    assert_eq!(b.balance(&bob().address, &voucher).await, 0);
+    assert_eq!(b.supply(&voucher).await, 0, "vouchers going home are burned");
+    let packets = sent_packets(&out.events);
+    let msgs = r.recv_batch(&mut b, &mut a, Side::B, &packets).await;
+    let out = a.exec(&relayer_a(), msgs).await;
+    ok(&out, "receive on A");
+    let acks = written_acks(&out.events);
+    let msgs = r.ack_batch(&mut a, &mut b, Side::A, &acks).await;
+    ok(&b.exec(&relayer_b(), msgs).await, "ack on B");
+
+    assert_eq!(a.balance(&alice().address, NATIVE_DENOM).await, FUNDS);
+    assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 0);
+    assert_eq!(a.supply(NATIVE_DENOM).await, supply_a);
+}
+
+/// Every IBC key and value except this chain's own consensus states (which
+/// change every block by design).
+async fn ibc_state(c: &TestChain) -> Vec<(String, Vec<u8>)> {
+    let snap = c.storage().latest_snapshot();
+    aegis_app::ibc::state::scan_raw(&snap, "ibc/").await.unwrap().into_iter().filter(|(k, _)| !k.starts_with("hostConsensusStates/")).collect()
+}
+
+#[tokio::test]
+async fn ibc_keys_live_in_the_substore_at_ics24_paths() {
+    let (a, _b, r) = chains().await;
+    let keys: Vec<String> = ibc_state(&a).await.into_iter().map(|(k, _)| k).collect();
+    for expected in [
+        format!("clients/{}/clientState", r.ids.client_on_a),
+        format!("connections/{}", r.ids.conn_on_a),
+        format!("channelEnds/ports/transfer/channels/{}", r.ids.chan_on_a),
+        "nextSequenceSend/ports/transfer/channels/channel-0".to_string(),
+        "nextClientSequence".to_string(),
+    ] {
+        assert!(keys.contains(&expected), "{expected} missing from {keys:?}");
+    }
+}
+
+fn err_of(o: &aegis_app::app::TxOutcome) -> (String, u32, String) {
+    let e = o.result.clone().expect_err("the message must be rejected");
+    (e.codespace.to_string(), e.code, e.message)
+}
+
+#[tokio::test]
+async fn forged_and_foreign_headers_are_rejected_and_change_nothing() {
+    use aegis_app::testkit::ibc::header_msg;
+    use aegis_app::testkit::light::make_signed_header;
+    let (mut a, mut b, r) = chains().await;
+    b.block(vec![]).await;
+    a.time = a.time.max(b.time);
+    let h = b.height;
+    let honest = b.light.headers[&h].clone();
+    let time = (honest.header.time.unix_timestamp(), 0);
+    let app_hash = honest.header.app_hash.as_bytes().to_vec();
+    let vals = b.light.validators.clone();
+    let before = ibc_state(&a).await;
+
+    // Signed by one validator of four: below the trust level and below 2/3.
+    let weak = make_signed_header("aegis-b", h, time, &app_hash, &vals, &vals, &b.light.keys[..1], honest.header.last_block_id);
+    let out = a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, weak, &relayer_a())]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 2));
+    assert!(msg.contains("insufficient validator overlap") && msg.contains("total=40 tallied=10 trust_threshold=1/3"), "{msg}");
+    assert_eq!(ibc_state(&a).await, before);
+
+    // Another chain's header, signed by the same keys.
+    let foreign = make_signed_header("aegis-x", h, time, &app_hash, &vals, &vals, &b.light.keys, honest.header.last_block_id);
+    let out = a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, foreign, &relayer_a())]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 2));
+    assert!(msg.contains("chain-id mismatch: got=aegis-x expected=aegis-b"), "{msg}");
+    assert_eq!(ibc_state(&a).await, before);
+
+    // Signed by keys that are not B's validators at all.
+    let strangers: Vec<_> = (0..4).map(|i| aegis_app::testkit::light::validator_key(&format!("stranger{i}"))).collect();
+    let stranger_set = aegis_app::testkit::light::validator_set(&strangers, 10);
+    let forged = make_signed_header("aegis-b", h, time, &app_hash, &stranger_set, &stranger_set, &strangers, honest.header.last_block_id);
+    let out = a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, forged, &relayer_a())]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 2));
+    assert!(msg.contains("mismatched validator hashes"), "{msg}");
+    assert_eq!(ibc_state(&a).await, before);
+}
+
+#[tokio::test]
+async fn conflicting_headers_at_one_height_freeze_the_client() {
+    use aegis_app::testkit::ibc::header_msg;
+    use aegis_app::testkit::light::make_signed_header;
+    let (mut a, mut b, r) = chains().await;
+    b.block(vec![]).await;
+    a.time = a.time.max(b.time);
+    let h = b.height;
+    let honest = b.light.headers[&h].clone();
+    ok(&a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, honest.clone(), &relayer_a())]).await, "honest update");
+    // The same validators sign a second, different block at height h.
+    let time = (honest.header.time.unix_timestamp(), 0);
+    let vals = b.light.validators.clone();
+    let twin = make_signed_header("aegis-b", h, time, &[7u8; 32], &vals, &vals, &b.light.keys, honest.header.last_block_id);
+    let out = a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, twin, &relayer_a())]).await;
+    ok(&out, "misbehaviour is accepted as evidence");
+    assert!(out.events.iter().any(|e| e.kind == "client_misbehaviour"), "a client_misbehaviour event");
+    let cs = ibc_state(&a).await.into_iter().find(|(k, _)| *k == format!("clients/{}/clientState", r.ids.client_on_a)).unwrap().1;
+    let cs = <ibc_client_tendermint::client_state::ClientState as ibc_core::primitives::proto::Protobuf<ibc_core::primitives::proto::Any>>::decode_vec(&cs).unwrap();
+    assert!(cs.inner().is_frozen(), "the client is frozen");
+    // Frozen: even the next honest header is refused.
+    b.block(vec![]).await;
+    a.time = a.time.max(b.time);
+    let next = b.light.headers[&b.height].clone();
+    let out = a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, h, next, &relayer_a())]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 2));
+    assert!(msg.contains("invalid status `Frozen`"), "{msg}");
+}
