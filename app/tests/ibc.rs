@@ -211,3 +211,114 @@ async fn conflicting_headers_at_one_height_freeze_the_client() {
     assert_eq!((space.as_str(), code), ("ibc", 2));
     assert!(msg.contains("invalid status `Frozen`"), "{msg}");
 }
+
+fn recv_of(msg: &cosmrs::Any) -> ibc_proto::ibc::core::channel::v1::MsgRecvPacket {
+    prost::Message::decode(msg.value.as_slice()).unwrap()
+}
+
+#[tokio::test]
+async fn bad_packet_proofs_replays_and_unknown_acks_change_nothing() {
+    use ibc_proto::ibc::core::channel::v1 as ch;
+    let (mut a, mut b, mut r) = chains().await;
+    let voucher = format!("ibc/{}", denom_hash("transfer/channel-0/uaegis"));
+    let out = a.exec(&alice(), vec![transfer(&alice(), "channel-0", &bob().address, NATIVE_DENOM, 500, 10_000)]).await;
+    ok(&out, "transfer");
+    let packets = sent_packets(&out.events);
+    let msgs = r.recv_batch(&mut a, &mut b, Side::A, &packets).await;
+    ok(&b.exec(&relayer_b(), vec![msgs[0].clone()]).await, "client update");
+    let good = recv_of(&msgs[1]);
+    let before = ibc_state(&b).await;
+
+    // A flipped byte in the commitment proof.
+    let mut flipped = good.clone();
+    let n = flipped.proof_commitment.len();
+    flipped.proof_commitment[n / 2] ^= 1;
+    let out = b.exec(&relayer_b(), vec![pack("/ibc.core.channel.v1.MsgRecvPacket", &flipped)]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 4), "{msg}");
+    assert_eq!(ibc_state(&b).await, before);
+
+    // The right proof claimed at the wrong height (one B's client does not have).
+    let mut wrong_height = good.clone();
+    wrong_height.proof_height.as_mut().unwrap().revision_height -= 1;
+    let out = b.exec(&relayer_b(), vec![pack("/ibc.core.channel.v1.MsgRecvPacket", &wrong_height)]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 4), "{msg}");
+    assert_eq!(ibc_state(&b).await, before);
+    assert_eq!(b.balance(&bob().address, &voucher).await, 0);
+
+    // The real one, then the same again: ibc-go's answer to a redundant relay
+    // is success with result NOOP, and nothing is minted twice.
+    let out = b.exec(&relayer_b(), vec![pack("/ibc.core.channel.v1.MsgRecvPacket", &good)]).await;
+    ok(&out, "receive");
+    assert_eq!(recv_result(&out), 2, "SUCCESS");
+    assert_eq!(b.balance(&bob().address, &voucher).await, 500);
+    let out = b.exec(&relayer_b(), vec![pack("/ibc.core.channel.v1.MsgRecvPacket", &good)]).await;
+    ok(&out, "redundant receive");
+    assert_eq!(recv_result(&out), 1, "NOOP");
+    assert_eq!(b.balance(&bob().address, &voucher).await, 500);
+    assert_eq!(b.supply(&voucher).await, 500);
+
+    // An acknowledgement for a packet A never sent.
+    let before_a = ibc_state(&a).await;
+    let mut never = packets[0].clone();
+    never.sequence = 99;
+    let ack = ch::MsgAcknowledgement {
+        packet: Some(never),
+        acknowledgement: br#"{"result":"AQ=="}"#.to_vec(),
+        proof_acked: vec![1, 2, 3],
+        proof_height: good.proof_height,
+        signer: relayer_a().address.to_string(),
+    };
+    let out = a.exec(&relayer_a(), vec![pack("/ibc.core.channel.v1.MsgAcknowledgement", &ack)]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 8));
+    assert!(msg.contains("packet 99 was never sent on transfer/channel-0 (next sequence to send is 2)"), "{msg}");
+    assert_eq!(ibc_state(&a).await, before_a);
+
+    // A timeout for the packet B received: B cannot prove non-receipt, and
+    // the receipt's existence proof does not pass for one.
+    let msgs = r.timeout_batch(&mut b, &mut a, Side::B, &packets).await;
+    ok(&a.exec(&relayer_a(), vec![msgs[0].clone()]).await, "client update on A");
+    let before_a = ibc_state(&a).await;
+    let out = a.exec(&relayer_a(), vec![msgs[1].clone()]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 4), "{msg}");
+    assert_eq!(ibc_state(&a).await, before_a);
+    assert_eq!(a.balance(&alice().address, NATIVE_DENOM).await, FUNDS - 500, "no refund for a delivered packet");
+}
+
+fn recv_result(o: &aegis_app::app::TxOutcome) -> i32 {
+    use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
+    let data = <TxMsgData as prost::Message>::decode(o.data.as_slice()).unwrap();
+    let any = data.msg_responses.last().unwrap();
+    assert_eq!(any.type_url, "/ibc.core.channel.v1.MsgRecvPacketResponse");
+    <ibc_proto::ibc::core::channel::v1::MsgRecvPacketResponse as prost::Message>::decode(any.value.as_slice()).unwrap().result
+}
+
+#[tokio::test]
+async fn a_timed_out_transfer_is_refunded_with_a_proof_of_non_receipt() {
+    let (mut a, mut b, mut r) = chains().await;
+    let escrow = escrow_address("transfer", "channel-0");
+    let timeout = b.height + 2;
+    let out = a.exec(&alice(), vec![transfer(&alice(), "channel-0", &bob().address, NATIVE_DENOM, 700, timeout)]).await;
+    ok(&out, "transfer");
+    assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 700);
+    let packets = sent_packets(&out.events);
+    // The relayer is away while B passes the timeout height.
+    while b.height < timeout {
+        b.block(vec![]).await;
+    }
+    // Too late to deliver: B refuses the receive.
+    let msgs = r.recv_batch(&mut a, &mut b, Side::A, &packets).await;
+    let out = b.exec(&relayer_b(), msgs).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 4), "{msg}");
+    // A timeout proven by B's non-receipt refunds alice.
+    let msgs = r.timeout_batch(&mut b, &mut a, Side::B, &packets).await;
+    let out = a.exec(&relayer_a(), msgs).await;
+    ok(&out, "timeout");
+    assert_eq!(a.balance(&alice().address, NATIVE_DENOM).await, FUNDS);
+    assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 0);
+    assert!(out.events.iter().any(|e| e.kind == "timeout_packet"));
+}

@@ -216,9 +216,20 @@ fn execute_core<S: StoreWrite + Send + Sync>(mut ctx: IbcContext<'_, S>, envelop
         }
         _ => None,
     };
+    let url = response_url(type_url);
+    // A redundant relay (the packet already received, or already
+    // acknowledged or timed out) succeeds as a no-op, as in ibc-go, so that
+    // competing relayers do not fail each other's transactions.
+    if result == Some(RESULT_NOOP) {
+        return Ok(match envelope {
+            MsgEnvelope::Packet(PacketMsg::Recv(_)) => response(&url, &ch::MsgRecvPacketResponse { result: RESULT_NOOP }),
+            MsgEnvelope::Packet(PacketMsg::Ack(_)) => response(&url, &ch::MsgAcknowledgementResponse { result: RESULT_NOOP }),
+            MsgEnvelope::Packet(PacketMsg::Timeout(_)) => response(&url, &ch::MsgTimeoutResponse { result: RESULT_NOOP }),
+            _ => response(&url, &ch::MsgTimeoutOnCloseResponse { result: RESULT_NOOP }),
+        });
+    }
     let mut router = super::ports::router(&ctx);
     ibc_core::entrypoint::dispatch(&mut ctx, &mut router, (*envelope).clone()).map_err(IbcError::from)?;
-    let url = response_url(type_url);
     Ok(match envelope {
         MsgEnvelope::Packet(PacketMsg::Recv(_)) => response(&url, &ch::MsgRecvPacketResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
         MsgEnvelope::Packet(PacketMsg::Ack(_)) => response(&url, &ch::MsgAcknowledgementResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
