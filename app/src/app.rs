@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
 use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthParams, AuthRead};
-use crate::bank::{genesis::BankGenesis, msgs::MSG_SEND_RESPONSE_URL};
+use crate::bank::genesis::BankGenesis;
 use crate::delegation::genesis::DelegationGenesis;
 use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::restaking::genesis::RestakingGenesis;
@@ -24,13 +24,8 @@ use crate::slashing::genesis::SlashingGenesis;
 use crate::slashing::hooks::{CommitVote, Misbehavior};
 use crate::error::{AppError, AppResult, SdkError};
 use crate::store::{BlockContext, GasMeter, StoreRead, StoreWrite};
-use crate::tx::{decode_tx, ExecMode, Msg, ParsedTx};
+use crate::tx::{decode_tx, ExecMode, ParsedTx};
 use crate::types::Address;
-use aegis_proto::aegis::delegation::v1 as dpb;
-use aegis_proto::aegis::restaking::v1 as rpb;
-use aegis_proto::aegis::rewards::v1 as wpb;
-use aegis_proto::aegis::avs::v1 as apb;
-use aegis_proto::aegis::slashing::v1 as spb;
 
 /// Module accounts: addresses no user holds a key for, which may not receive
 /// MsgSend transfers.
@@ -310,7 +305,7 @@ where
     for (i, msg) in tx.msgs.iter().enumerate() {
         let result = async {
             msg_state.consume_gas(meter.costs().per_message, "message")?;
-            execute_msg(&mut msg_state, msg).await
+            msg.execute(&mut msg_state).await
         }
         .await;
         match result {
@@ -339,117 +334,4 @@ where
     #[allow(deprecated)]
     let data = TxMsgData { data: vec![], msg_responses: responses }.encode_to_vec();
     TxOutcome { result: Ok(()), gas_wanted, gas_used: meter.used(), events, data, hash: Some(tx.hash) }
-}
-
-/// Dispatch one message to its module; returns the `Any`-packed response.
-async fn execute_msg<S: StoreWrite + Send + Sync>(state: &mut S, msg: &Msg) -> AppResult<tendermint_proto::google::protobuf::Any> {
-    match msg {
-        Msg::Ibc(m) => m.execute(state).await,
-        Msg::BankSend(m) => {
-            m.check_and_execute(state).await?;
-            Ok(tendermint_proto::google::protobuf::Any { type_url: MSG_SEND_RESPONSE_URL.into(), value: vec![] })
-        }
-        Msg::Deposit(m) => {
-            let shares = m.check_and_execute(state).await?;
-            Ok(response("/aegis.restaking.v1.MsgDepositResponse", &rpb::MsgDepositResponse { shares: shares.to_string() }))
-        }
-        Msg::QueueWithdrawal(m) => {
-            let withdrawal_id = m.check_and_execute(state).await?;
-            Ok(response("/aegis.restaking.v1.MsgQueueWithdrawalResponse", &rpb::MsgQueueWithdrawalResponse { withdrawal_id }))
-        }
-        Msg::CompleteWithdrawal(m) => {
-            let paid = m.check_and_execute(state).await?;
-            Ok(response("/aegis.restaking.v1.MsgCompleteWithdrawalResponse", &rpb::MsgCompleteWithdrawalResponse { amount: paid.iter().map(|c| c.to_proto()).collect() }))
-        }
-        Msg::CreateStrategy(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.restaking.v1.MsgCreateStrategyResponse", &rpb::MsgCreateStrategyResponse {}))
-        }
-        Msg::RegisterOperator(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.delegation.v1.MsgRegisterOperatorResponse", &dpb::MsgRegisterOperatorResponse {}))
-        }
-        Msg::UpdateOperator(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.delegation.v1.MsgUpdateOperatorResponse", &dpb::MsgUpdateOperatorResponse {}))
-        }
-        Msg::Delegate(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.delegation.v1.MsgDelegateResponse", &dpb::MsgDelegateResponse {}))
-        }
-        Msg::Undelegate(m) => {
-            let withdrawal_id = m.check_and_execute(state).await?;
-            Ok(response("/aegis.delegation.v1.MsgUndelegateResponse", &dpb::MsgUndelegateResponse { withdrawal_id }))
-        }
-        Msg::Redelegate(m) => {
-            let withdrawal_id = m.check_and_execute(state).await?;
-            Ok(response("/aegis.delegation.v1.MsgRedelegateResponse", &dpb::MsgRedelegateResponse { withdrawal_id }))
-        }
-        Msg::ClaimRewards(m) => {
-            let paid = m.check_and_execute(state).await?;
-            let amount = paid.iter().map(|c| c.to_proto()).collect();
-            Ok(response("/aegis.rewards.v1.MsgClaimRewardsResponse", &wpb::MsgClaimRewardsResponse { amount }))
-        }
-        Msg::SubmitAvsRewards(m) => {
-            let submission_id = m.check_and_execute(state).await?;
-            Ok(response("/aegis.rewards.v1.MsgSubmitAvsRewardsResponse", &wpb::MsgSubmitAvsRewardsResponse { submission_id }))
-        }
-        Msg::SetAvsCommission(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.rewards.v1.MsgSetAvsCommissionResponse", &wpb::MsgSetAvsCommissionResponse {}))
-        }
-        Msg::RegisterAvs(m) => {
-            let avs_id = m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgRegisterAvsResponse", &apb::MsgRegisterAvsResponse { avs_id }))
-        }
-        Msg::UpdateAvs(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgUpdateAvsResponse", &apb::MsgUpdateAvsResponse {}))
-        }
-        Msg::CreateOperatorSet(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgCreateOperatorSetResponse", &apb::MsgCreateOperatorSetResponse {}))
-        }
-        Msg::RegisterForOperatorSet(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgRegisterForOperatorSetResponse", &apb::MsgRegisterForOperatorSetResponse {}))
-        }
-        Msg::DeregisterFromOperatorSet(m) => {
-            let slashable_until = m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgDeregisterFromOperatorSetResponse", &apb::MsgDeregisterFromOperatorSetResponse { slashable_until }))
-        }
-        Msg::ModifyAllocations(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgModifyAllocationsResponse", &apb::MsgModifyAllocationsResponse {}))
-        }
-        Msg::SetAllocationDelay(m) => {
-            let effective_at = m.check_and_execute(state).await?;
-            Ok(response("/aegis.avs.v1.MsgSetAllocationDelayResponse", &apb::MsgSetAllocationDelayResponse { effective_at }))
-        }
-        Msg::SlashOperator(m) => {
-            use crate::slashing::msgs::{slashed_to_proto, SlashOutcome};
-            let resp = match m.check_and_execute(state).await? {
-                SlashOutcome::Applied(s) => spb::MsgSlashOperatorResponse { pending_slash_id: 0, executable_at: 0, slashed: slashed_to_proto(&s) },
-                SlashOutcome::Pending { id, executable_at } => spb::MsgSlashOperatorResponse { pending_slash_id: id, executable_at, slashed: vec![] },
-            };
-            Ok(response("/aegis.slashing.v1.MsgSlashOperatorResponse", &resp))
-        }
-        Msg::VetoSlash(m) => {
-            let cancelled = m.check_and_execute(state).await?;
-            Ok(response("/aegis.slashing.v1.MsgVetoSlashResponse", &spb::MsgVetoSlashResponse { cancelled }))
-        }
-        Msg::ExecuteSlash(m) => {
-            let s = m.check_and_execute(state).await?;
-            Ok(response("/aegis.slashing.v1.MsgExecuteSlashResponse", &spb::MsgExecuteSlashResponse { slashed: crate::slashing::msgs::slashed_to_proto(&s) }))
-        }
-        Msg::Unjail(m) => {
-            m.check_and_execute(state).await?;
-            Ok(response("/aegis.slashing.v1.MsgUnjailResponse", &spb::MsgUnjailResponse {}))
-        }
-    }
-}
-
-/// `Any`-pack a message response under its `/<package>.<Name>` type URL.
-fn response<M: Message>(type_url: &str, m: &M) -> tendermint_proto::google::protobuf::Any {
-    tendermint_proto::google::protobuf::Any { type_url: type_url.into(), value: m.encode_to_vec() }
 }

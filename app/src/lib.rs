@@ -17,6 +17,7 @@ pub mod math;
 pub mod query;
 pub mod restaking;
 pub mod rewards;
+pub mod router;
 pub mod signer;
 pub mod slashing;
 pub mod store;

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use aegis_proto::aegis::avs::v1 as pb;
 use tendermint::abci::{Event, EventAttributeIndexExt};
+use tendermint_proto::google::protobuf::Any;
 
 use super::state::AllocationDelay;
 use super::{Allocation, Avs, AvsError, AvsRead, AvsWrite, OperatorSet};
@@ -11,6 +12,7 @@ use crate::delegation::{DelegationError, DelegationRead};
 use crate::error::AppResult;
 use crate::math::WAD;
 use crate::restaking::{RestakingError, RestakingRead};
+use crate::router::{response, unpack};
 use crate::store::StoreWrite;
 use crate::types::Address;
 
@@ -21,6 +23,95 @@ pub const MSG_REGISTER_FOR_OPERATOR_SET_URL: &str = "/aegis.avs.v1.MsgRegisterFo
 pub const MSG_DEREGISTER_FROM_OPERATOR_SET_URL: &str = "/aegis.avs.v1.MsgDeregisterFromOperatorSet";
 pub const MSG_MODIFY_ALLOCATIONS_URL: &str = "/aegis.avs.v1.MsgModifyAllocations";
 pub const MSG_SET_ALLOCATION_DELAY_URL: &str = "/aegis.avs.v1.MsgSetAllocationDelay";
+
+/// The `message.module` event value.
+pub const MODULE: &str = "avs";
+
+/// The avs module's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    RegisterAvs(RegisterAvs),
+    UpdateAvs(UpdateAvs),
+    CreateOperatorSet(CreateOperatorSet),
+    RegisterForOperatorSet(RegisterForOperatorSet),
+    DeregisterFromOperatorSet(DeregisterFromOperatorSet),
+    ModifyAllocations(ModifyAllocations),
+    SetAllocationDelay(SetAllocationDelay),
+}
+
+/// Decode and check statelessly; `None` if the type URL is not an avs message.
+pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
+    Some(match any.type_url.as_str() {
+        MSG_REGISTER_AVS_URL => unpack(any, RegisterAvs::check_stateless).map(Msg::RegisterAvs),
+        MSG_UPDATE_AVS_URL => unpack(any, UpdateAvs::check_stateless).map(Msg::UpdateAvs),
+        MSG_CREATE_OPERATOR_SET_URL => unpack(any, CreateOperatorSet::check_stateless).map(Msg::CreateOperatorSet),
+        MSG_REGISTER_FOR_OPERATOR_SET_URL => unpack(any, RegisterForOperatorSet::check_stateless).map(Msg::RegisterForOperatorSet),
+        MSG_DEREGISTER_FROM_OPERATOR_SET_URL => unpack(any, DeregisterFromOperatorSet::check_stateless).map(Msg::DeregisterFromOperatorSet),
+        MSG_MODIFY_ALLOCATIONS_URL => unpack(any, ModifyAllocations::check_stateless).map(Msg::ModifyAllocations),
+        MSG_SET_ALLOCATION_DELAY_URL => unpack(any, SetAllocationDelay::check_stateless).map(Msg::SetAllocationDelay),
+        _ => return None,
+    })
+}
+
+impl Msg {
+    pub fn signers(&self) -> Vec<Address> {
+        vec![match self {
+            Msg::RegisterAvs(m) => m.owner,
+            Msg::UpdateAvs(m) => m.owner,
+            Msg::CreateOperatorSet(m) => m.owner,
+            Msg::RegisterForOperatorSet(m) => m.operator,
+            Msg::DeregisterFromOperatorSet(m) => m.operator,
+            Msg::ModifyAllocations(m) => m.operator,
+            Msg::SetAllocationDelay(m) => m.operator,
+        }]
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            Msg::RegisterAvs(_) => MSG_REGISTER_AVS_URL,
+            Msg::UpdateAvs(_) => MSG_UPDATE_AVS_URL,
+            Msg::CreateOperatorSet(_) => MSG_CREATE_OPERATOR_SET_URL,
+            Msg::RegisterForOperatorSet(_) => MSG_REGISTER_FOR_OPERATOR_SET_URL,
+            Msg::DeregisterFromOperatorSet(_) => MSG_DEREGISTER_FROM_OPERATOR_SET_URL,
+            Msg::ModifyAllocations(_) => MSG_MODIFY_ALLOCATIONS_URL,
+            Msg::SetAllocationDelay(_) => MSG_SET_ALLOCATION_DELAY_URL,
+        }
+    }
+
+    /// Check against state and execute; returns the `Any`-packed response.
+    pub async fn execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<Any> {
+        match self {
+            Msg::RegisterAvs(m) => {
+                let avs_id = m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgRegisterAvsResponse", &pb::MsgRegisterAvsResponse { avs_id }))
+            }
+            Msg::UpdateAvs(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgUpdateAvsResponse", &pb::MsgUpdateAvsResponse {}))
+            }
+            Msg::CreateOperatorSet(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgCreateOperatorSetResponse", &pb::MsgCreateOperatorSetResponse {}))
+            }
+            Msg::RegisterForOperatorSet(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgRegisterForOperatorSetResponse", &pb::MsgRegisterForOperatorSetResponse {}))
+            }
+            Msg::DeregisterFromOperatorSet(m) => {
+                let slashable_until = m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgDeregisterFromOperatorSetResponse", &pb::MsgDeregisterFromOperatorSetResponse { slashable_until }))
+            }
+            Msg::ModifyAllocations(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgModifyAllocationsResponse", &pb::MsgModifyAllocationsResponse {}))
+            }
+            Msg::SetAllocationDelay(m) => {
+                let effective_at = m.check_and_execute(state).await?;
+                Ok(response("/aegis.avs.v1.MsgSetAllocationDelayResponse", &pb::MsgSetAllocationDelayResponse { effective_at }))
+            }
+        }
+    }
+}
 
 const MAX_URI: usize = 512;
 /// Most members of a veto committee or an allowlist.

@@ -2,11 +2,13 @@
 
 use aegis_proto::aegis::delegation::v1 as pb;
 use tendermint::abci::{Event, EventAttributeIndexExt};
+use tendermint_proto::google::protobuf::Any;
 
 use super::{DelegationError, DelegationRead, DelegationWrite, Operator, OperatorMetadata};
 use crate::error::AppResult;
 use crate::restaking::RestakingWrite;
 use crate::rewards::RewardsWrite;
+use crate::router::{response, unpack};
 use crate::store::StoreWrite;
 use crate::types::Address;
 
@@ -15,6 +17,79 @@ pub const MSG_UPDATE_OPERATOR_URL: &str = "/aegis.delegation.v1.MsgUpdateOperato
 pub const MSG_DELEGATE_URL: &str = "/aegis.delegation.v1.MsgDelegate";
 pub const MSG_UNDELEGATE_URL: &str = "/aegis.delegation.v1.MsgUndelegate";
 pub const MSG_REDELEGATE_URL: &str = "/aegis.delegation.v1.MsgRedelegate";
+
+/// The `message.module` event value.
+pub const MODULE: &str = "delegation";
+
+/// The delegation module's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    RegisterOperator(RegisterOperator),
+    UpdateOperator(UpdateOperator),
+    Delegate(Delegate),
+    Undelegate(Undelegate),
+    Redelegate(Redelegate),
+}
+
+/// Decode and check statelessly; `None` if the type URL is not a delegation message.
+pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
+    Some(match any.type_url.as_str() {
+        MSG_REGISTER_OPERATOR_URL => unpack(any, RegisterOperator::check_stateless).map(Msg::RegisterOperator),
+        MSG_UPDATE_OPERATOR_URL => unpack(any, UpdateOperator::check_stateless).map(Msg::UpdateOperator),
+        MSG_DELEGATE_URL => unpack(any, Delegate::check_stateless).map(Msg::Delegate),
+        MSG_UNDELEGATE_URL => unpack(any, Undelegate::check_stateless).map(Msg::Undelegate),
+        MSG_REDELEGATE_URL => unpack(any, Redelegate::check_stateless).map(Msg::Redelegate),
+        _ => return None,
+    })
+}
+
+impl Msg {
+    pub fn signers(&self) -> Vec<Address> {
+        vec![match self {
+            Msg::RegisterOperator(m) => m.operator,
+            Msg::UpdateOperator(m) => m.operator,
+            Msg::Delegate(m) => m.staker,
+            Msg::Undelegate(m) => m.staker,
+            Msg::Redelegate(m) => m.staker,
+        }]
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            Msg::RegisterOperator(_) => MSG_REGISTER_OPERATOR_URL,
+            Msg::UpdateOperator(_) => MSG_UPDATE_OPERATOR_URL,
+            Msg::Delegate(_) => MSG_DELEGATE_URL,
+            Msg::Undelegate(_) => MSG_UNDELEGATE_URL,
+            Msg::Redelegate(_) => MSG_REDELEGATE_URL,
+        }
+    }
+
+    /// Check against state and execute; returns the `Any`-packed response.
+    pub async fn execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<Any> {
+        match self {
+            Msg::RegisterOperator(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.delegation.v1.MsgRegisterOperatorResponse", &pb::MsgRegisterOperatorResponse {}))
+            }
+            Msg::UpdateOperator(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.delegation.v1.MsgUpdateOperatorResponse", &pb::MsgUpdateOperatorResponse {}))
+            }
+            Msg::Delegate(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.delegation.v1.MsgDelegateResponse", &pb::MsgDelegateResponse {}))
+            }
+            Msg::Undelegate(m) => {
+                let withdrawal_id = m.check_and_execute(state).await?;
+                Ok(response("/aegis.delegation.v1.MsgUndelegateResponse", &pb::MsgUndelegateResponse { withdrawal_id }))
+            }
+            Msg::Redelegate(m) => {
+                let withdrawal_id = m.check_and_execute(state).await?;
+                Ok(response("/aegis.delegation.v1.MsgRedelegateResponse", &pb::MsgRedelegateResponse { withdrawal_id }))
+            }
+        }
+    }
+}
 
 /// Commission rates are basis points.
 pub const BPS: u32 = 10_000;

@@ -2,8 +2,11 @@
 
 use aegis_proto::aegis::restaking::v1 as pb;
 
+use tendermint_proto::google::protobuf::Any;
+
 use super::{RestakingError, RestakingRead, RestakingWrite, Strategy};
 use crate::error::{AppResult, SdkError};
+use crate::router::{response, unpack};
 use crate::store::StoreWrite;
 use crate::types::{validate_denom, Address, Coin};
 
@@ -11,6 +14,72 @@ pub const MSG_DEPOSIT_URL: &str = "/aegis.restaking.v1.MsgDeposit";
 pub const MSG_QUEUE_WITHDRAWAL_URL: &str = "/aegis.restaking.v1.MsgQueueWithdrawal";
 pub const MSG_COMPLETE_WITHDRAWAL_URL: &str = "/aegis.restaking.v1.MsgCompleteWithdrawal";
 pub const MSG_CREATE_STRATEGY_URL: &str = "/aegis.restaking.v1.MsgCreateStrategy";
+
+/// The `message.module` event value.
+pub const MODULE: &str = "restaking";
+
+/// The restaking module's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    Deposit(Deposit),
+    QueueWithdrawal(QueueWithdrawal),
+    CompleteWithdrawal(CompleteWithdrawal),
+    CreateStrategy(CreateStrategy),
+}
+
+/// Decode and check statelessly; `None` if the type URL is not a restaking message.
+pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
+    Some(match any.type_url.as_str() {
+        MSG_DEPOSIT_URL => unpack(any, Deposit::check_stateless).map(Msg::Deposit),
+        MSG_QUEUE_WITHDRAWAL_URL => unpack(any, QueueWithdrawal::check_stateless).map(Msg::QueueWithdrawal),
+        MSG_COMPLETE_WITHDRAWAL_URL => unpack(any, CompleteWithdrawal::check_stateless).map(Msg::CompleteWithdrawal),
+        MSG_CREATE_STRATEGY_URL => unpack(any, CreateStrategy::check_stateless).map(Msg::CreateStrategy),
+        _ => return None,
+    })
+}
+
+impl Msg {
+    pub fn signers(&self) -> Vec<Address> {
+        vec![match self {
+            Msg::Deposit(m) => m.staker,
+            Msg::QueueWithdrawal(m) => m.staker,
+            Msg::CompleteWithdrawal(m) => m.staker,
+            Msg::CreateStrategy(m) => m.authority,
+        }]
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            Msg::Deposit(_) => MSG_DEPOSIT_URL,
+            Msg::QueueWithdrawal(_) => MSG_QUEUE_WITHDRAWAL_URL,
+            Msg::CompleteWithdrawal(_) => MSG_COMPLETE_WITHDRAWAL_URL,
+            Msg::CreateStrategy(_) => MSG_CREATE_STRATEGY_URL,
+        }
+    }
+
+    /// Check against state and execute; returns the `Any`-packed response.
+    pub async fn execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<Any> {
+        match self {
+            Msg::Deposit(m) => {
+                let shares = m.check_and_execute(state).await?;
+                Ok(response("/aegis.restaking.v1.MsgDepositResponse", &pb::MsgDepositResponse { shares: shares.to_string() }))
+            }
+            Msg::QueueWithdrawal(m) => {
+                let withdrawal_id = m.check_and_execute(state).await?;
+                Ok(response("/aegis.restaking.v1.MsgQueueWithdrawalResponse", &pb::MsgQueueWithdrawalResponse { withdrawal_id }))
+            }
+            Msg::CompleteWithdrawal(m) => {
+                let paid = m.check_and_execute(state).await?;
+                let amount = paid.iter().map(|c| c.to_proto()).collect();
+                Ok(response("/aegis.restaking.v1.MsgCompleteWithdrawalResponse", &pb::MsgCompleteWithdrawalResponse { amount }))
+            }
+            Msg::CreateStrategy(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.restaking.v1.MsgCreateStrategyResponse", &pb::MsgCreateStrategyResponse {}))
+            }
+        }
+    }
+}
 
 /// Most strategies one withdrawal may name.
 pub const MAX_WITHDRAWAL_ENTRIES: usize = 32;

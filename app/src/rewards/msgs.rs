@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use aegis_proto::aegis::rewards::v1 as pb;
 use tendermint::abci::{Event, EventAttributeIndexExt};
+use tendermint_proto::google::protobuf::Any;
 
 use super::state::Submission;
 use super::{RewardsError, RewardsRead, RewardsWrite, AVS_REWARDS_ESCROW, DISTRIBUTION};
@@ -11,12 +12,71 @@ use crate::avs::{AvsError, AvsRead};
 use crate::bank::BankWrite;
 use crate::delegation::{DelegationError, DelegationRead};
 use crate::error::AppResult;
+use crate::router::{response, unpack};
 use crate::store::StoreWrite;
 use crate::types::{Address, Coin};
 
 pub const MSG_CLAIM_REWARDS_URL: &str = "/aegis.rewards.v1.MsgClaimRewards";
 pub const MSG_SUBMIT_AVS_REWARDS_URL: &str = "/aegis.rewards.v1.MsgSubmitAvsRewards";
 pub const MSG_SET_AVS_COMMISSION_URL: &str = "/aegis.rewards.v1.MsgSetAvsCommission";
+
+/// The `message.module` event value.
+pub const MODULE: &str = "rewards";
+
+/// The rewards module's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    ClaimRewards(ClaimRewards),
+    SubmitAvsRewards(SubmitAvsRewards),
+    SetAvsCommission(SetAvsCommission),
+}
+
+/// Decode and check statelessly; `None` if the type URL is not a rewards message.
+pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
+    Some(match any.type_url.as_str() {
+        MSG_CLAIM_REWARDS_URL => unpack(any, ClaimRewards::check_stateless).map(Msg::ClaimRewards),
+        MSG_SUBMIT_AVS_REWARDS_URL => unpack(any, SubmitAvsRewards::check_stateless).map(Msg::SubmitAvsRewards),
+        MSG_SET_AVS_COMMISSION_URL => unpack(any, SetAvsCommission::check_stateless).map(Msg::SetAvsCommission),
+        _ => return None,
+    })
+}
+
+impl Msg {
+    pub fn signers(&self) -> Vec<Address> {
+        vec![match self {
+            Msg::ClaimRewards(m) => m.claimer,
+            Msg::SubmitAvsRewards(m) => m.owner,
+            Msg::SetAvsCommission(m) => m.operator,
+        }]
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            Msg::ClaimRewards(_) => MSG_CLAIM_REWARDS_URL,
+            Msg::SubmitAvsRewards(_) => MSG_SUBMIT_AVS_REWARDS_URL,
+            Msg::SetAvsCommission(_) => MSG_SET_AVS_COMMISSION_URL,
+        }
+    }
+
+    /// Check against state and execute; returns the `Any`-packed response.
+    pub async fn execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<Any> {
+        match self {
+            Msg::ClaimRewards(m) => {
+                let paid = m.check_and_execute(state).await?;
+                let amount = paid.iter().map(|c| c.to_proto()).collect();
+                Ok(response("/aegis.rewards.v1.MsgClaimRewardsResponse", &pb::MsgClaimRewardsResponse { amount }))
+            }
+            Msg::SubmitAvsRewards(m) => {
+                let submission_id = m.check_and_execute(state).await?;
+                Ok(response("/aegis.rewards.v1.MsgSubmitAvsRewardsResponse", &pb::MsgSubmitAvsRewardsResponse { submission_id }))
+            }
+            Msg::SetAvsCommission(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.rewards.v1.MsgSetAvsCommissionResponse", &pb::MsgSetAvsCommissionResponse {}))
+            }
+        }
+    }
+}
 
 /// Longest payout of one submission, in epochs.
 pub const MAX_REWARD_EPOCHS: u64 = 10_000;

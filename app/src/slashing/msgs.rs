@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use aegis_proto::aegis::slashing::v1 as pb;
 use tendermint::abci::{Event, EventAttributeIndexExt};
+use tendermint_proto::google::protobuf::Any;
 
 use super::state::{slash_event, Slashed};
 use super::{PendingSlash, SlashingError, SlashingRead, SlashingWrite};
@@ -11,6 +12,7 @@ use crate::avs::AvsRead;
 use crate::delegation::{DelegationError, DelegationRead, DelegationWrite};
 use crate::error::AppResult;
 use crate::math::WAD;
+use crate::router::{response, unpack};
 use crate::store::StoreWrite;
 use crate::types::Address;
 
@@ -18,6 +20,74 @@ pub const MSG_SLASH_OPERATOR_URL: &str = "/aegis.slashing.v1.MsgSlashOperator";
 pub const MSG_VETO_SLASH_URL: &str = "/aegis.slashing.v1.MsgVetoSlash";
 pub const MSG_EXECUTE_SLASH_URL: &str = "/aegis.slashing.v1.MsgExecuteSlash";
 pub const MSG_UNJAIL_URL: &str = "/aegis.slashing.v1.MsgUnjail";
+
+/// The `message.module` event value.
+pub const MODULE: &str = "slashing";
+
+/// The slashing module's messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    SlashOperator(SlashOperator),
+    VetoSlash(VetoSlash),
+    ExecuteSlash(ExecuteSlash),
+    Unjail(Unjail),
+}
+
+/// Decode and check statelessly; `None` if the type URL is not a slashing message.
+pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
+    Some(match any.type_url.as_str() {
+        MSG_SLASH_OPERATOR_URL => unpack(any, SlashOperator::check_stateless).map(Msg::SlashOperator),
+        MSG_VETO_SLASH_URL => unpack(any, VetoSlash::check_stateless).map(Msg::VetoSlash),
+        MSG_EXECUTE_SLASH_URL => unpack(any, ExecuteSlash::check_stateless).map(Msg::ExecuteSlash),
+        MSG_UNJAIL_URL => unpack(any, Unjail::check_stateless).map(Msg::Unjail),
+        _ => return None,
+    })
+}
+
+impl Msg {
+    pub fn signers(&self) -> Vec<Address> {
+        vec![match self {
+            Msg::SlashOperator(m) => m.slasher,
+            Msg::VetoSlash(m) => m.member,
+            Msg::ExecuteSlash(m) => m.executor,
+            Msg::Unjail(m) => m.operator,
+        }]
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            Msg::SlashOperator(_) => MSG_SLASH_OPERATOR_URL,
+            Msg::VetoSlash(_) => MSG_VETO_SLASH_URL,
+            Msg::ExecuteSlash(_) => MSG_EXECUTE_SLASH_URL,
+            Msg::Unjail(_) => MSG_UNJAIL_URL,
+        }
+    }
+
+    /// Check against state and execute; returns the `Any`-packed response.
+    pub async fn execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<Any> {
+        match self {
+            Msg::SlashOperator(m) => {
+                let resp = match m.check_and_execute(state).await? {
+                    SlashOutcome::Applied(s) => pb::MsgSlashOperatorResponse { pending_slash_id: 0, executable_at: 0, slashed: slashed_to_proto(&s) },
+                    SlashOutcome::Pending { id, executable_at } => pb::MsgSlashOperatorResponse { pending_slash_id: id, executable_at, slashed: vec![] },
+                };
+                Ok(response("/aegis.slashing.v1.MsgSlashOperatorResponse", &resp))
+            }
+            Msg::VetoSlash(m) => {
+                let cancelled = m.check_and_execute(state).await?;
+                Ok(response("/aegis.slashing.v1.MsgVetoSlashResponse", &pb::MsgVetoSlashResponse { cancelled }))
+            }
+            Msg::ExecuteSlash(m) => {
+                let s = m.check_and_execute(state).await?;
+                Ok(response("/aegis.slashing.v1.MsgExecuteSlashResponse", &pb::MsgExecuteSlashResponse { slashed: slashed_to_proto(&s) }))
+            }
+            Msg::Unjail(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.slashing.v1.MsgUnjailResponse", &pb::MsgUnjailResponse {}))
+            }
+        }
+    }
+}
 
 const MAX_DESCRIPTION: usize = 1024;
 const MAX_EVIDENCE_REF: usize = 256;
