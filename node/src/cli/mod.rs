@@ -12,6 +12,7 @@ mod common;
 mod delegation;
 mod keys;
 mod node;
+mod relayer;
 mod restaking;
 mod rewards;
 mod slashing;
@@ -28,6 +29,7 @@ use bank::{BankQueryCmd, BankTx};
 use common::NodeArgs;
 use delegation::{DelegationQueryCmd, DelegationTx};
 use keys::KeysCmd;
+use relayer::RelayerCmd;
 use restaking::{RestakingQueryCmd, RestakingTx};
 use rewards::{RewardsQueryCmd, RewardsTx};
 use slashing::{SlashingQueryCmd, SlashingTx};
@@ -69,6 +71,9 @@ enum Cmd {
     Query(QueryCmd),
     /// Show the node's chain id, height and sync status.
     Status(NodeArgs),
+    /// Relay IBC packets between two chains.
+    #[command(subcommand)]
+    Relayer(RelayerCmd),
 }
 
 #[derive(Subcommand)]
@@ -142,6 +147,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Query(QueryCmd::Slashing(cmd)) => slashing::query(cmd).await,
         Cmd::Query(QueryCmd::Account { address, node }) => auth::account(address, node).await,
         Cmd::Status(node) => node::status(node).await,
+        Cmd::Relayer(cmd) => relayer::run(cmd).await,
     }
 }
 
