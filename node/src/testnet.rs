@@ -49,6 +49,8 @@ pub const STAKERS: usize = 3;
 pub const STAKER_BALANCE: u128 = 1_000_000_000_000;
 /// uaegis staker i deposits in genesis and delegates to validator i % n.
 pub const STAKER_DELEGATION: u128 = 10_000_000_000;
+/// uaegis given to the IBC relayer's account of a generated network.
+pub const RELAYER_BALANCE: u128 = 1_000_000_000_000;
 /// Liquid-staking-style denoms minted in genesis and accepted as strategies.
 pub const LST_DENOMS: [&str; 2] = ["stuaegis", "uqaegis"];
 /// The faucet's balance of each liquid-staking denom.
@@ -255,7 +257,7 @@ fn sorted(mut coins: Vec<GenesisCoin>) -> Vec<GenesisCoin> {
 /// the liquid-staking denoms are minted and accepted as strategies, and
 /// epochs, withdrawal, allocation and jail delays are short. Returns the genesis and each
 /// validator's power as the app computes it at InitChain.
-fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer], stakers: &[&Signer]) -> (AppGenesis, Vec<u64>) {
+fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer], stakers: &[&Signer], relayer: &Signer) -> (AppGenesis, Vec<u64>) {
     let delegation_params = DelegationParams { blocks_per_epoch: DEVNET_BLOCKS_PER_EPOCH, ..DelegationParams::default() };
     let mut balances = vec![GenesisBalance {
         address: faucet.address.to_string(),
@@ -266,6 +268,7 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
         address: s.address.to_string(),
         coins: sorted(std::iter::once(coin(NATIVE_DENOM, STAKER_BALANCE)).chain(LST_DENOMS.iter().map(|d| coin(d, STAKER_BALANCE))).collect()),
     }));
+    balances.push(GenesisBalance { address: relayer.address.to_string(), coins: vec![coin(NATIVE_DENOM, RELAYER_BALANCE)] });
     let mut tokens: Vec<u128> = vec![SELF_DELEGATION; nodes.len()];
     let delegations = stakers
         .iter()
@@ -296,6 +299,7 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
     let mut accounts = vec![faucet];
     accounts.extend(validators);
     accounts.extend(stakers);
+    accounts.push(relayer);
     let genesis = AppGenesis {
         auth: AuthGenesis { accounts: accounts.iter().map(|s| GenesisAccount { address: s.address.to_string() }).collect(), ..Default::default() },
         bank: BankGenesis { balances },
@@ -315,6 +319,7 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
                 max_strategies_per_set: DEVNET_MAX_STRATEGIES_PER_SET,
             },
         },
+        ibc: Default::default(),
         slashing: SlashingGenesis {
             params: SlashingParams {
                 signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,
@@ -361,12 +366,14 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<
         for i in 0..STAKERS {
             accounts.push(named(format!("staker{i}"))?);
         }
+        accounts.push(named("relayer".into())?);
     }
     let faucet = &accounts[0].1;
     let validators: Vec<&Signer> = accounts[1..=nodes.len()].iter().map(|a| &a.1).collect();
-    let stakers: Vec<&Signer> = accounts[nodes.len() + 1..].iter().map(|a| &a.1).collect();
+    let stakers: Vec<&Signer> = accounts[nodes.len() + 1..].iter().filter(|a| a.0.starts_with("staker")).map(|a| &a.1).collect();
     let (app_state, powers) = if operators {
-        operator_genesis(nodes, faucet, &validators, &stakers)
+        let relayer = &accounts.last().expect("relayer").1;
+        operator_genesis(nodes, faucet, &validators, &stakers, relayer)
     } else {
         (plain_genesis(faucet, &validators), vec![VALIDATOR_POWER; nodes.len()])
     };
@@ -403,7 +410,7 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<
         write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
         n.app_config().save(&n.home)?;
         // Each node's keyring holds its own validator account; node 0's also
-        // the faucet and the stakers.
+        // the faucet, the stakers and the relayer.
         let keyring = Keyring::open(&n.home);
         keyring.store(&n.moniker, &accounts[i + 1].2)?;
         if i == 0 {
