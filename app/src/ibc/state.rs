@@ -34,8 +34,10 @@ use crate::store::StoreWrite;
 /// The substore's name: also the IBC commitment prefix.
 pub const SUBSTORE: &str = "ibc";
 
-pub(crate) mod keys {
+pub mod keys {
     use std::fmt::Display;
+
+    use ibc_core::host::types::path::ChannelEndPath;
 
     /// The state key of an ICS-24 path.
     pub fn path(p: impl Display) -> String {
@@ -64,6 +66,36 @@ pub(crate) mod keys {
 
     pub const DENOM_TRACES: &str = "ibc/denomTraces/";
     pub const PARAMS: &str = "ibc/params";
+
+    /// The (revision, height) of a key suffix under [`consensus_heights`].
+    pub fn parse_consensus_height(suffix: &str) -> Option<(u64, u64)> {
+        let (rev, h) = suffix.split_once('-')?;
+        Some((rev.parse().ok()?, h.parse().ok()?))
+    }
+
+    // Prefixes the list queries scan. Under `clients/` sit each client's
+    // state, consensus states, connections and update metadata; the
+    // others hold one object per key.
+
+    /// Under it, `<client-id>/clientState` (and the rest of each client).
+    pub const CLIENTS: &str = "ibc/clients/";
+    pub const CLIENT_STATE_LEAF: &str = "/clientState";
+    /// Under it, `<connection-id>`.
+    pub const CONNECTIONS: &str = "ibc/connections/";
+    /// Under it, `<port>/channels/<channel>`.
+    pub const CHANNEL_ENDS: &str = "ibc/channelEnds/ports/";
+    pub const CHANNELS_INFIX: &str = "/channels/";
+
+    /// Under it, `<sequence>` (decimal, not zero-padded) of every packet
+    /// commitment of a channel.
+    pub fn commitments(channel: &ChannelEndPath) -> String {
+        format!("ibc/{}/", channel.commitments_path())
+    }
+
+    /// Under it, `<sequence>` of every acknowledgement a channel wrote.
+    pub fn acks(channel: &ChannelEndPath) -> String {
+        format!("ibc/{}/", channel.acks_path())
+    }
 }
 
 pub use keys::path as path_key;
