@@ -56,9 +56,10 @@ is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 # One tab-separated line per node: moniker rpc grpc abci home.
 nodes() {
   python3 -c 'import json, sys
-for c in json.load(open(sys.argv[1]))["chains"]:
+for k, c in enumerate(json.load(open(sys.argv[1]))["chains"]):
     for n in c["nodes"]:
-        print("\t".join([n["moniker"], n["rpc"], n["grpc"], n["abci"], n["home"]]))' \
+        name = n["moniker"] if k == 0 else c["chain_id"] + "-" + n["moniker"]
+        print("\t".join([name, n["rpc"], n["grpc"], n["abci"], n["home"]]))' \
     "$DIR/endpoints.json"
 }
 
@@ -273,7 +274,7 @@ cmd_up() {
     python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1])).get("relayers", []):
     a, b = r["path"]
-    print(f"  IBC: {a[\"chain_id\"]} {a[\"port\"]}/{a[\"channel_id\"]} <-> {b[\"chain_id\"]} {b[\"port\"]}/{b[\"channel_id\"]}, relayer log {r[\"log\"]}, metrics {r[\"metrics\"]}")' "$DIR/endpoints.json"
+    print("  IBC: %s %s/%s <-> %s %s/%s, relayer log %s, metrics %s" % (a["chain_id"], a["port"], a["channel_id"], b["chain_id"], b["port"], b["channel_id"], r["log"], r["metrics"]))' "$DIR/endpoints.json"
   fi
   while IFS=$'\t' read -r moniker rpc grpc abci home; do
     printf '  %-8s rpc %-26s grpc %s\n' "$moniker" "$rpc" "$grpc"
