@@ -43,6 +43,13 @@ struct Down(PathBuf);
 
 impl Drop for Down {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            for log in ["relayer-1.log", "relayer-1-create.log"] {
+                let text = std::fs::read_to_string(self.0.join(log)).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                eprintln!("----- last lines of {log} -----\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
+        }
         let _ = devnet(&["down"], &self.0);
     }
 }
@@ -204,4 +211,59 @@ async fn two_chains_transfer_there_and_back_survive_a_killed_relayer_and_refund_
     assert!(commitments(&a.grpc, &chan_a).await.is_empty());
     relayer_proc.kill().unwrap();
     let _ = relayer_proc.wait();
+
+    // 4. A proof served at `store/ibc/key` verifies with the ics23 crate
+    // against the app hash of the next header, with the proof specs B's
+    // client of A carries: existence (A's channel end) and non-existence
+    // (a receipt A never wrote).
+    let rpc_a = tendermint_rpc::HttpClient::new(endpoints["chains"][0]["nodes"][0]["rpc"].as_str().unwrap()).unwrap();
+    let rpc_b = tendermint_rpc::HttpClient::new(endpoints["chains"][1]["nodes"][0]["rpc"].as_str().unwrap()).unwrap();
+    let specs = advertised_specs(&rpc_b, relayer["path"][1]["client_id"].as_str().unwrap()).await;
+    assert_eq!(specs, vec![cnidarium::ics23_spec(), cnidarium::ics23_spec()]);
+    let h = tendermint_rpc::Client::status(&rpc_a).await.unwrap().sync_info.latest_block_height.value() - 1;
+    let next = tendermint_rpc::Client::commit(&rpc_a, tendermint::block::Height::try_from(h + 1).unwrap()).await.unwrap();
+    let app_hash = next.signed_header.header.app_hash.as_bytes().to_vec();
+    let channel_path = format!("channelEnds/ports/transfer/channels/{chan_a}");
+    let (value, proofs) = ibc_proof(&rpc_a, &channel_path, h).await;
+    assert!(!value.is_empty(), "the channel end exists");
+    let subroot = substore_root(&proofs[1]);
+    assert!(ics23::verify_membership::<ics23::HostFunctionsManager>(&proofs[0], &specs[0], &subroot, channel_path.as_bytes(), &value));
+    assert!(ics23::verify_membership::<ics23::HostFunctionsManager>(&proofs[1], &specs[1], &app_hash, b"ibc", &subroot));
+    let mut flipped = value.clone();
+    flipped[0] ^= 1;
+    assert!(!ics23::verify_membership::<ics23::HostFunctionsManager>(&proofs[0], &specs[0], &subroot, channel_path.as_bytes(), &flipped));
+    let missing = format!("receipts/ports/transfer/channels/{chan_a}/sequences/999");
+    let (value, proofs) = ibc_proof(&rpc_a, &missing, h).await;
+    assert!(value.is_empty());
+    let subroot = substore_root(&proofs[1]);
+    assert!(ics23::verify_non_membership::<ics23::HostFunctionsManager>(&proofs[0], &specs[0], &subroot, missing.as_bytes()));
+    assert!(ics23::verify_membership::<ics23::HostFunctionsManager>(&proofs[1], &specs[1], &app_hash, b"ibc", &subroot));
+}
+
+/// The proof specs in the tendermint client state `client_id` on a chain.
+async fn advertised_specs(rpc: &tendermint_rpc::HttpClient, client_id: &str) -> Vec<ics23::ProofSpec> {
+    use prost::Message;
+    let r = tendermint_rpc::Client::abci_query(rpc, Some("store/ibc/key".into()), format!("clients/{client_id}/clientState").into_bytes(), None, false).await.unwrap();
+    let any = ibc_proto::google::protobuf::Any::decode(r.value.as_slice()).unwrap();
+    ibc_proto::ibc::lightclients::tendermint::v1::ClientState::decode(any.value.as_slice()).unwrap().proof_specs
+}
+
+/// Value and the two ICS23 proofs (substore, main store) of an IBC path at `height`.
+async fn ibc_proof(rpc: &tendermint_rpc::HttpClient, path: &str, height: u64) -> (Vec<u8>, Vec<ics23::CommitmentProof>) {
+    use prost::Message;
+    let r = tendermint_rpc::Client::abci_query(rpc, Some("store/ibc/key".into()), path.as_bytes().to_vec(), Some(tendermint::block::Height::try_from(height).unwrap()), true)
+        .await
+        .unwrap();
+    assert_eq!(r.height.value(), height, "the response names the proven height");
+    let ops = r.proof.expect("a proof").ops;
+    assert_eq!(ops.len(), 2, "substore proof, then main-store proof");
+    (r.value, ops.iter().map(|o| ics23::CommitmentProof::decode(o.data.as_slice()).unwrap()).collect())
+}
+
+/// The substore root the main-store proof commits to (its value at `ibc`).
+fn substore_root(main: &ics23::CommitmentProof) -> Vec<u8> {
+    match &main.proof {
+        Some(ics23::commitment_proof::Proof::Exist(e)) => e.value.clone(),
+        other => panic!("the main-store proof of `ibc` is an existence proof, got {other:?}"),
+    }
 }
