@@ -10,6 +10,8 @@ mod avs;
 mod bank;
 mod common;
 mod delegation;
+mod ibc;
+mod ibc_transfer;
 mod keys;
 mod node;
 mod relayer;
@@ -28,6 +30,8 @@ use avs::{AvsQueryCmd, AvsTx};
 use bank::{BankQueryCmd, BankTx};
 use common::NodeArgs;
 use delegation::{DelegationQueryCmd, DelegationTx};
+use ibc::IbcQueryCmd;
+use ibc_transfer::{IbcTransferQueryCmd, IbcTransferTx};
 use keys::KeysCmd;
 use relayer::RelayerCmd;
 use restaking::{RestakingQueryCmd, RestakingTx};
@@ -96,6 +100,9 @@ enum TxCmd {
     /// Slash an operator as a set's slasher; veto or execute pending slashes; unjail.
     #[command(subcommand)]
     Slashing(SlashingTx),
+    /// Send tokens to another chain over an IBC transfer channel (ICS-20).
+    #[command(subcommand)]
+    IbcTransfer(IbcTransferTx),
 }
 
 #[derive(Subcommand)]
@@ -118,6 +125,12 @@ enum QueryCmd {
     /// Pending slashes, validator signing info and slashing parameters.
     #[command(subcommand)]
     Slashing(SlashingQueryCmd),
+    /// IBC light clients, connections, channels and packets.
+    #[command(subcommand)]
+    Ibc(IbcQueryCmd),
+    /// ICS-20 denom traces and escrow accounts.
+    #[command(subcommand)]
+    IbcTransfer(IbcTransferQueryCmd),
     /// An account's number, sequence and public key.
     Account {
         address: String,
@@ -139,12 +152,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Tx(TxCmd::Rewards(cmd)) => rewards::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Avs(cmd)) => avs::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Slashing(cmd)) => slashing::tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::IbcTransfer(cmd)) => ibc_transfer::tx(cmd, &home).await,
         Cmd::Query(QueryCmd::Bank(cmd)) => bank::query(cmd).await,
         Cmd::Query(QueryCmd::Restaking(cmd)) => restaking::query(cmd).await,
         Cmd::Query(QueryCmd::Delegation(cmd)) => delegation::query(cmd).await,
         Cmd::Query(QueryCmd::Rewards(cmd)) => rewards::query(cmd).await,
         Cmd::Query(QueryCmd::Avs(cmd)) => avs::query(cmd).await,
         Cmd::Query(QueryCmd::Slashing(cmd)) => slashing::query(cmd).await,
+        Cmd::Query(QueryCmd::Ibc(cmd)) => ibc::query(cmd).await,
+        Cmd::Query(QueryCmd::IbcTransfer(cmd)) => ibc_transfer::query(cmd).await,
         Cmd::Query(QueryCmd::Account { address, node }) => auth::account(address, node).await,
         Cmd::Status(node) => node::status(node).await,
         Cmd::Relayer(cmd) => relayer::run(cmd).await,

@@ -83,7 +83,8 @@ pub async fn update_msg(src: &Chain, host: &Chain, client_id: &str, target: u64)
     Ok(pack("/ibc.core.client.v1.MsgUpdateClient", &cl::MsgUpdateClient { client_id: client_id.into(), client_message: Some(any), signer: host.signer.address.to_string() }))
 }
 
-/// What proving `src`'s state on `dst` needs now: the state height `q`,
+/// What proving `src`'s state on `dst` needs now: the state height `q`
+/// (at least the height of everything the caller has just read),
 /// the proof height `p = q + 1` (whose header carries `q`'s app hash) and
 /// the client update to `p` when `dst`'s client is not there yet.
 pub struct Proven {
@@ -93,8 +94,11 @@ pub struct Proven {
 }
 
 pub async fn prepare(src: &Chain, dst: &Chain, client_on_dst: &str) -> Result<Proven> {
-    let p = src.latest_height().await?;
-    let q = p - 1;
+    // What the caller saw is in the state of the latest block `l`: prove
+    // at `l`, against the header of `l + 1` (waiting for it if needed).
+    let l = src.latest_height().await?;
+    src.wait_past(l, std::time::Duration::from_secs(30)).await?;
+    let (q, p) = (l, l + 1);
     let current = client_height(dst, client_on_dst).await?;
     let update = if current < p { Some(update_msg(src, dst, client_on_dst, p).await?) } else { None };
     // A client already past p has no consensus state at p: prove at its height.
