@@ -364,7 +364,7 @@ async fn packet_queries_order_sequences_numerically_and_find_what_is_unrelayed()
     let r: ch::QueryUnreceivedPacketsResponse = q(c, "/ibc.core.channel.v1.Query/UnreceivedPackets", unreceived("oracle", "channel-1", vec![2, 4, 6])).await;
     assert_eq!(r.sequences, [4, 6]);
     let (code, log) = q_err(c, "/ibc.core.channel.v1.Query/UnreceivedPackets", unreceived("transfer", "channel-0", vec![1, 0])).await;
-    assert_eq!((code, log.as_str()), (18, "rpc error: code = InvalidArgument desc = packet sequence 1 cannot be 0"));
+    assert_eq!((code, log.as_str()), (18, "rpc error: code = InvalidArgument desc = packet sequence at index 1 is 0: sequences start at 1"));
     // Acks not yet processed: the commitment is still there.
     let req = ch::QueryUnreceivedAcksRequest { port_id: "transfer".into(), channel_id: "channel-0".into(), packet_ack_sequences: vec![1, 3, 10] };
     let r: ch::QueryUnreceivedAcksResponse = q(c, "/ibc.core.channel.v1.Query/UnreceivedAcks", req).await;
@@ -515,7 +515,7 @@ async fn queries_read_the_objects_a_real_handshake_leaves() {
     assert_eq!((conn.client_id.as_str(), conn.state(), conn.counterparty.unwrap().connection_id), (ids.client_on_a.as_str(), co::State::Open, ids.conn_on_b.clone()));
     let r: co::QueryClientConnectionsResponse =
         q(&a, "/ibc.core.connection.v1.Query/ClientConnections", co::QueryClientConnectionsRequest { client_id: ids.client_on_a.clone() }).await;
-    assert_eq!(r.connection_paths, [ids.conn_on_a.clone()]);
+    assert_eq!(r.connection_paths, vec![ids.conn_on_a.clone()]);
 
     let req = ch::QueryChannelClientStateRequest { port_id: "transfer".into(), channel_id: ids.chan_on_a.clone() };
     let r: ch::QueryChannelClientStateResponse = q(&a, "/ibc.core.channel.v1.Query/ChannelClientState", req).await;

@@ -151,7 +151,7 @@ pub(crate) fn channel_path(port: &str, channel: &str) -> Result<ChannelEndPath, 
 
 pub(crate) fn no_sequence_zero(sequences: &[u64]) -> Result<(), Status> {
     match sequences.iter().position(|s| *s == 0) {
-        Some(i) => Err(Status::invalid_argument(format!("packet sequence {i} cannot be 0"))),
+        Some(i) => Err(Status::invalid_argument(format!("packet sequence at index {i} is 0: sequences start at 1"))),
         None => Ok(()),
     }
 }
