@@ -20,8 +20,10 @@
 //! sound on any tokio runtime, current-thread included, because the
 //! futures it drives never need the calling thread to make progress: a
 //! `StateDelta` read is answered from its cache or by a `spawn_blocking`
-//! task on another thread. Block execution is sequential anyway, so
-//! parking the executing thread costs nothing a `.await` would have saved.
+//! task on another thread, and it runs outside tokio's cooperative budget
+//! (which would otherwise defer a wake-up until the parked task yields).
+//! Block execution is sequential anyway, so parking the executing thread
+//! costs nothing a `.await` would have saved.
 
 use std::future::Future;
 
@@ -102,8 +104,14 @@ pub use keys::path as path_key;
 
 /// Drive a future to completion on the calling thread (see the module
 /// docs for why this is sound here).
+///
+/// The future runs outside tokio's cooperative budget (`unconstrained`):
+/// a tokio task that has spent its budget gets `Pending` from a
+/// `JoinHandle` with the wake-up deferred until the task yields to the
+/// scheduler, which a thread parked here never does. Without this, a
+/// message doing more than about a hundred reads would park forever.
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    futures::executor::block_on(f)
+    futures::executor::block_on(tokio::task::unconstrained(f))
 }
 
 /// Synchronous, metered access to the store for the ibc-rs contexts.
