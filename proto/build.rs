@@ -1,9 +1,10 @@
 //! Compiles the descriptor set served by gRPC reflection, with protox (a
 //! pure-Rust protobuf compiler: no system `protoc`).
 //!
-//! The Cosmos SDK and CometBFT services Aegis serves are described by the
-//! unmodified upstream `.proto` files in `third_party/`; their Rust types
-//! come from cosmos-sdk-proto, so only the descriptors are built here.
+//! The Cosmos SDK, IBC and CometBFT services Aegis serves are described by
+//! the `.proto` files in `third_party/` (upstream copies, and files generated
+//! from the Rust types; see its README); their Rust types come from
+//! cosmos-sdk-proto and ibc-proto, so only the descriptors are built here.
 //! Aegis's own protos live in `aegis/` and get Rust types and tonic
 //! services generated as well.
 
@@ -26,6 +27,12 @@ const COSMOS_ROOTS: &[&str] = &[
     "cosmos/crypto/secp256k1/keys.proto",
     "cosmos/crypto/multisig/keys.proto",
     "cosmos/crypto/ed25519/keys.proto",
+    // What relayers read: the IBC query services and staking Params.
+    "ibc/core/client/v1/query.proto",
+    "ibc/core/connection/v1/query.proto",
+    "ibc/core/channel/v1/query.proto",
+    "ibc/applications/transfer/v1/query.proto",
+    "cosmos/staking/v1beta1/query.proto",
 ];
 
 fn aegis_protos(dir: &Path, out: &mut Vec<PathBuf>) {

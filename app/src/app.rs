@@ -240,6 +240,13 @@ pub async fn last_block_time<S: StoreRead + Send + Sync>(state: &S) -> AppResult
     Ok(last.map_or(0, |l| l.time_seconds))
 }
 
+/// Block time of the last committed block as (Unix seconds, nanoseconds):
+/// what IBC client expiry is judged against.
+pub async fn last_block_timestamp<S: StoreRead + Send + Sync>(state: &S) -> AppResult<(i64, u32)> {
+    let last: Option<LastBlock> = state.read_json(LAST_BLOCK_KEY).await?;
+    Ok(last.map_or((0, 0), |l| (l.time_seconds, l.time_nanos)))
+}
+
 /// The state a transaction outside a block (CheckTx, Simulate) runs on: the
 /// latest snapshot, with the next height and the last block's time.
 pub async fn next_block_state(snapshot: Snapshot) -> AppResult<StateDelta<Snapshot>> {

@@ -6,7 +6,8 @@
 //! such as cosmjs query a Cosmos chain) decodes the request, calls the same
 //! trait method with the snapshot of the requested height attached, and
 //! encodes the response. Raw keys, with ICS23 proofs, are served at
-//! `/store/key`.
+//! `/store/key`, and IBC paths (proven through the `ibc` substore) at
+//! `store/ibc/key`.
 
 use cnidarium::{Snapshot, Storage};
 use prost::Message;
@@ -112,6 +113,9 @@ pub async fn abci_query(storage: &Storage, req: request::Query) -> response::Que
     if path == "/store/key" || path == "store/key" || path == "key" {
         return key_query(snapshot, &req.data, req.prove).await;
     }
+    if path == "/store/ibc/key" || path == "store/ibc/key" {
+        return ibc_key_query(snapshot, &req.data, req.prove).await;
+    }
     if path == "/cosmos.tx.v1beta1.Service/Simulate" {
         return simulate_query(storage, &req.data, height).await;
     }
@@ -164,6 +168,34 @@ async fn key_query(snapshot: Snapshot, key: &[u8], prove: bool) -> response::Que
         height: height.try_into().unwrap_or_default(),
         ..Default::default()
     }
+}
+
+/// ibc-go's `store/ibc/key`: `data` is an ICS-24 path (as relayers send
+/// it), read at state key `ibc/<path>`. With `prove`, the proof is the
+/// path's ICS23 proof in the `ibc` substore, then the substore root's under
+/// key `ibc` in the main store: what a counterparty's 07-tendermint client
+/// verifies against the app hash with commitment prefix `ibc`.
+async fn ibc_key_query(snapshot: Snapshot, data: &[u8], prove: bool) -> response::Query {
+    let height = snapshot.version();
+    let Ok(path) = std::str::from_utf8(data) else {
+        return error_response(18, "sdk", "IBC paths are UTF-8 strings".into(), height);
+    };
+    if path.is_empty() {
+        return error_response(18, "sdk", "empty IBC path".into(), height);
+    }
+    let key = crate::ibc::state::path_key(path);
+    let mut r = key_query(snapshot, key.as_bytes(), prove).await;
+    if let Some(proof) = r.proof.as_mut() {
+        // Name each op's key within its own store, as ibc-go does.
+        if let [substore, main] = proof.ops.as_mut_slice() {
+            substore.key = data.to_vec();
+            main.key = crate::ibc::state::SUBSTORE.as_bytes().to_vec();
+        }
+    }
+    if r.code.is_ok() {
+        r.key = data.to_vec().into();
+    }
+    r
 }
 
 async fn simulate_query(storage: &Storage, data: &[u8], height: u64) -> response::Query {
@@ -227,6 +259,9 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     let rewards = crate::rewards::query::RewardsQuery::new(storage.clone());
     let avs = crate::avs::query::AvsQuery::new(storage.clone());
     let slashing = crate::slashing::query::SlashingQuery::new(storage.clone());
+    if path.starts_with("/ibc.") || path.starts_with("/cosmos.staking.") {
+        return crate::ibc::query::route(storage, snapshot, path, data).await;
+    }
     let s = snapshot;
     Some(match path {
         "/cosmos.bank.v1beta1.Query/Balance" => call(s, data, |r| bank.balance(r)).await,

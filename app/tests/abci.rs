@@ -7,7 +7,6 @@ use aegis_app::testkit::{genesis_with, test_signer, CHAIN_ID};
 use aegis_app::types::{Coin, NATIVE_DENOM};
 use aegis_app::App;
 use bytes::Bytes;
-use cnidarium::Storage;
 use tendermint::abci::request;
 use tendermint::abci::response::ProcessProposal;
 use tendermint::v0_38::abci::{ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest, MempoolResponse};

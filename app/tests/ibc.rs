@@ -322,3 +322,22 @@ async fn a_timed_out_transfer_is_refunded_with_a_proof_of_non_receipt() {
     assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 0);
     assert!(out.events.iter().any(|e| e.kind == "timeout_packet"));
 }
+
+#[tokio::test]
+async fn a_header_past_the_trusting_period_is_refused() {
+    use aegis_app::testkit::ibc::header_msg;
+    let (mut a, mut b, r) = chains().await;
+    // Trusting period: 2/3 of the 7-day unbonding period. Both chains move
+    // past it without a client update.
+    let trusting = UNBONDING.as_secs() as i64 * 2 / 3;
+    b.skip_time(trusting + 60);
+    b.block(vec![]).await;
+    a.time = a.time.max(b.time);
+    let before = ibc_state(&a).await;
+    let header = b.light.headers[&b.height].clone();
+    let out = a.exec(&relayer_a(), vec![header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, header, &relayer_a())]).await;
+    let (space, code, msg) = err_of(&out);
+    assert_eq!((space.as_str(), code), ("ibc", 2));
+    assert!(msg.contains("Expired"), "{msg}");
+    assert_eq!(ibc_state(&a).await, before);
+}

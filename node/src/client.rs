@@ -53,6 +53,29 @@ impl GrpcClient {
         SlashingClient::new(self.channel.clone())
     }
 
+    /// Any query the node serves over ABCI (a gRPC method path and its
+    /// protobuf request), through `cosmos.base.tendermint.v1beta1.Service/ABCIQuery`.
+    pub async fn query<Req: Message, Resp: Message + Default>(&self, path: &str, req: &Req) -> Result<Resp> {
+        use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::AbciQueryRequest;
+        let r = TmClient::new(self.channel.clone())
+            .abci_query(AbciQueryRequest { data: req.encode_to_vec(), path: path.into(), height: 0, prove: false })
+            .await?
+            .into_inner();
+        if r.code != 0 {
+            bail!("{} (codespace {}, code {})", r.log, r.codespace, r.code);
+        }
+        Ok(Resp::decode(r.value.as_slice())?)
+    }
+
+    /// The latest block's height and time (Unix nanoseconds).
+    pub async fn latest_block(&self) -> Result<(u64, u64)> {
+        use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::GetLatestBlockRequest;
+        let r = TmClient::new(self.channel.clone()).get_latest_block(GetLatestBlockRequest {}).await?.into_inner();
+        let header = r.sdk_block.and_then(|b| b.header).ok_or_else(|| anyhow!("latest block has no header"))?;
+        let t = header.time.ok_or_else(|| anyhow!("latest block has no time"))?;
+        Ok((header.height as u64, (t.seconds as u64) * 1_000_000_000 + t.nanos as u64))
+    }
+
     pub async fn chain_id(&self) -> Result<String> {
         let info = TmClient::new(self.channel.clone()).get_node_info(GetNodeInfoRequest {}).await?.into_inner();
         Ok(info.default_node_info.ok_or_else(|| anyhow!("node info missing"))?.network)

@@ -1,5 +1,6 @@
 //! The gRPC server of `aegisd start`: the app's query services (bank,
-//! auth, restaking, delegation, rewards, avs, slashing), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
+//! auth, restaking, delegation, rewards, avs, slashing; IBC client,
+//! connection, channel and transfer, and staking params for relayers), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
 //! (which need this node's CometBFT RPC), and server reflection so that
 //! grpcurl works with no proto files.
 
@@ -10,6 +11,7 @@ use aegis_app::auth::query::{AegisAuthQuery, AuthQuery};
 use aegis_app::avs::query::AvsQuery;
 use aegis_app::bank::query::BankQuery;
 use aegis_app::delegation::query::DelegationQuery;
+use aegis_app::ibc::query::{ChannelQuery, ClientQuery, ConnectionQuery, StakingQuery, TransferQuery};
 use aegis_app::restaking::query::RestakingQuery;
 use aegis_app::rewards::query::RewardsQuery;
 use aegis_app::slashing::query::SlashingQuery;
@@ -42,6 +44,11 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
         .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::avs::v1::query_server::QueryServer::new(AvsQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::slashing::v1::query_server::QueryServer::new(SlashingQuery::new(storage.clone())))
+        .add_service(ibc_proto_052::ibc::core::client::v1::query_server::QueryServer::new(ClientQuery::new(storage.clone())))
+        .add_service(ibc_proto_052::ibc::core::connection::v1::query_server::QueryServer::new(ConnectionQuery::new(storage.clone())))
+        .add_service(ibc_proto_052::ibc::core::channel::v1::query_server::QueryServer::new(ChannelQuery::new(storage.clone())))
+        .add_service(ibc_proto_052::ibc::applications::transfer::v1::query_server::QueryServer::new(TransferQuery::new(storage.clone())))
+        .add_service(cosmos_sdk_proto::cosmos::staking::v1beta1::query_server::QueryServer::new(StakingQuery::new(storage.clone())))
         .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
         .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
         .add_service(reflection_v1)

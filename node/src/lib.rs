@@ -9,6 +9,7 @@ pub mod config;
 pub mod grpc;
 pub mod keys;
 pub mod metrics;
+pub mod relayer;
 pub mod render;
 pub mod start;
 pub mod testnet;

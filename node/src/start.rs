@@ -6,7 +6,6 @@ use std::path::Path;
 use aegis_app::auth::params::MinGasPrice;
 use aegis_app::App;
 use anyhow::{anyhow, Context, Result};
-use cnidarium::Storage;
 use tracing::info;
 
 use crate::config::AppConfig;

@@ -49,6 +49,8 @@ pub const STAKERS: usize = 3;
 pub const STAKER_BALANCE: u128 = 1_000_000_000_000;
 /// uaegis staker i deposits in genesis and delegates to validator i % n.
 pub const STAKER_DELEGATION: u128 = 10_000_000_000;
+/// uaegis given to the IBC relayer's account of a generated network.
+pub const RELAYER_BALANCE: u128 = 1_000_000_000_000;
 /// Liquid-staking-style denoms minted in genesis and accepted as strategies.
 pub const LST_DENOMS: [&str; 2] = ["stuaegis", "uqaegis"];
 /// The faucet's balance of each liquid-staking denom.
@@ -61,13 +63,15 @@ pub const MAX_COMMISSION_BPS: u32 = 2_000;
 pub const MAX_COMMISSION_CHANGE_BPS: u32 = 100;
 /// Devnet epochs are short so that validator-set changes show quickly.
 pub const DEVNET_BLOCKS_PER_EPOCH: u64 = 5;
-/// Devnet withdrawal escrow, seconds of block time.
+/// Devnet withdrawal escrow, seconds of block time (the default of
+/// `testnet generate --withdrawal-delay-seconds`). It is also the chain's
+/// unbonding period, so IBC clients of the chain trust a header for 2/3 of
+/// it: multi-chain devnets use a longer one.
 pub const DEVNET_WITHDRAWAL_DELAY_SECONDS: u64 = 20;
 /// Devnet AVS allocations: a new allocation takes effect after 5 s; a
 /// deallocation stays slashable as long as a withdrawal is escrowed (the
 /// app requires at least that); allocation delays change after 20 s.
 pub const DEVNET_ALLOCATION_DELAY_SECONDS: u64 = 5;
-pub const DEVNET_DEALLOCATION_DELAY_SECONDS: u64 = DEVNET_WITHDRAWAL_DELAY_SECONDS;
 pub const DEVNET_ALLOCATION_CONFIGURATION_DELAY_SECONDS: u64 = 20;
 pub const DEVNET_MAX_STRATEGIES_PER_SET: u32 = 8;
 /// Devnet liveness: a validator that signs fewer than half of the last 20
@@ -255,7 +259,14 @@ fn sorted(mut coins: Vec<GenesisCoin>) -> Vec<GenesisCoin> {
 /// the liquid-staking denoms are minted and accepted as strategies, and
 /// epochs, withdrawal, allocation and jail delays are short. Returns the genesis and each
 /// validator's power as the app computes it at InitChain.
-fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer], stakers: &[&Signer]) -> (AppGenesis, Vec<u64>) {
+fn operator_genesis(
+    nodes: &[NodeSpec],
+    faucet: &Signer,
+    validators: &[&Signer],
+    stakers: &[&Signer],
+    relayer: &Signer,
+    withdrawal_delay: u64,
+) -> (AppGenesis, Vec<u64>) {
     let delegation_params = DelegationParams { blocks_per_epoch: DEVNET_BLOCKS_PER_EPOCH, ..DelegationParams::default() };
     let mut balances = vec![GenesisBalance {
         address: faucet.address.to_string(),
@@ -266,6 +277,7 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
         address: s.address.to_string(),
         coins: sorted(std::iter::once(coin(NATIVE_DENOM, STAKER_BALANCE)).chain(LST_DENOMS.iter().map(|d| coin(d, STAKER_BALANCE))).collect()),
     }));
+    balances.push(GenesisBalance { address: relayer.address.to_string(), coins: vec![coin(NATIVE_DENOM, RELAYER_BALANCE)] });
     let mut tokens: Vec<u128> = vec![SELF_DELEGATION; nodes.len()];
     let delegations = stakers
         .iter()
@@ -296,11 +308,12 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
     let mut accounts = vec![faucet];
     accounts.extend(validators);
     accounts.extend(stakers);
+    accounts.push(relayer);
     let genesis = AppGenesis {
         auth: AuthGenesis { accounts: accounts.iter().map(|s| GenesisAccount { address: s.address.to_string() }).collect(), ..Default::default() },
         bank: BankGenesis { balances },
         restaking: RestakingGenesis {
-            params: RestakingParams { withdrawal_delay_seconds: DEVNET_WITHDRAWAL_DELAY_SECONDS, authority: faucet.address },
+            params: RestakingParams { withdrawal_delay_seconds: withdrawal_delay, authority: faucet.address },
             strategies: std::iter::once(GenesisStrategy { denom: NATIVE_DENOM.into(), deposit_cap: None })
                 .chain(LST_DENOMS.iter().map(|d| GenesisStrategy { denom: d.to_string(), deposit_cap: Some(LST_DEPOSIT_CAP.to_string()) }))
                 .collect(),
@@ -310,11 +323,13 @@ fn operator_genesis(nodes: &[NodeSpec], faucet: &Signer, validators: &[&Signer],
         avs: AvsGenesis {
             params: AvsParams {
                 default_allocation_delay_seconds: DEVNET_ALLOCATION_DELAY_SECONDS,
-                deallocation_delay_seconds: DEVNET_DEALLOCATION_DELAY_SECONDS,
+                // As long as a withdrawal is escrowed (the app requires at least that).
+                deallocation_delay_seconds: withdrawal_delay,
                 allocation_configuration_delay_seconds: DEVNET_ALLOCATION_CONFIGURATION_DELAY_SECONDS,
                 max_strategies_per_set: DEVNET_MAX_STRATEGIES_PER_SET,
             },
         },
+        ibc: Default::default(),
         slashing: SlashingGenesis {
             params: SlashingParams {
                 signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,
@@ -348,7 +363,7 @@ fn plain_genesis(faucet: &Signer, validators: &[&Signer]) -> AppGenesis {
 /// created (faucet, one per validator, then stakers). With `operators`,
 /// validators are operators in app genesis and stakers are created (see
 /// [`operator_genesis`]).
-fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<Vec<NamedAccount>> {
+fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal_delay: u64) -> Result<Vec<NamedAccount>> {
     let named = |name: String| -> Result<NamedAccount> {
         let m = random_mnemonic();
         Ok((name, Signer::from_mnemonic(&m)?, m))
@@ -361,12 +376,14 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<
         for i in 0..STAKERS {
             accounts.push(named(format!("staker{i}"))?);
         }
+        accounts.push(named("relayer".into())?);
     }
     let faucet = &accounts[0].1;
     let validators: Vec<&Signer> = accounts[1..=nodes.len()].iter().map(|a| &a.1).collect();
-    let stakers: Vec<&Signer> = accounts[nodes.len() + 1..].iter().map(|a| &a.1).collect();
+    let stakers: Vec<&Signer> = accounts[nodes.len() + 1..].iter().filter(|a| a.0.starts_with("staker")).map(|a| &a.1).collect();
     let (app_state, powers) = if operators {
-        operator_genesis(nodes, faucet, &validators, &stakers)
+        let relayer = &accounts.last().expect("relayer").1;
+        operator_genesis(nodes, faucet, &validators, &stakers, relayer, withdrawal_delay)
     } else {
         (plain_genesis(faucet, &validators), vec![VALIDATOR_POWER; nodes.len()])
     };
@@ -403,7 +420,7 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<
         write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
         n.app_config().save(&n.home)?;
         // Each node's keyring holds its own validator account; node 0's also
-        // the faucet and the stakers.
+        // the faucet, the stakers and the relayer.
         let keyring = Keyring::open(&n.home);
         keyring.store(&n.moniker, &accounts[i + 1].2)?;
         if i == 0 {
@@ -417,13 +434,14 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool) -> Result<
 }
 
 /// `aegisd testnet generate`.
-pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16) -> Result<()> {
+pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16, withdrawal_delay: u64) -> Result<()> {
+    anyhow::ensure!(withdrawal_delay >= 1, "--withdrawal-delay-seconds must be at least 1");
     anyhow::ensure!(validators >= 1, "--validators must be at least 1");
     anyhow::ensure!(!output.join("node0").exists(), "{} already holds a network; remove it first", output.display());
     std::fs::create_dir_all(output)?;
     let output = output.canonicalize()?;
     let nodes = (0..validators).map(|i| NodeSpec::new(i, output.join(format!("node{i}")), base_port)).collect::<Result<Vec<_>>>()?;
-    let accounts = write_network(chain_id, &nodes, true)?;
+    let accounts = write_network(chain_id, &nodes, true, withdrawal_delay)?;
     let endpoints = Endpoints {
         chains: vec![ChainEndpoints {
             chain_id: chain_id.to_string(),
@@ -454,7 +472,7 @@ pub fn init(home: &Path, chain_id: &str, base_port: u16) -> Result<()> {
     let home = home.canonicalize()?;
     let mut node = NodeSpec::new(0, home.clone(), base_port)?;
     node.moniker = "node".into();
-    let accounts = write_network(chain_id, std::slice::from_ref(&node), false)?;
+    let accounts = write_network(chain_id, std::slice::from_ref(&node), false, DEVNET_WITHDRAWAL_DELAY_SECONDS)?;
     println!("initialised {} for chain {chain_id}", home.display());
     for (name, s, _) in accounts {
         println!("account {name}: {} (key in {}/keyring)", s.address, home.display());

@@ -174,7 +174,7 @@ impl Msg {
         match self {
             Msg::Core { envelope, type_url, .. } => {
                 let ctx = IbcContext::new(state, params, block, unbonding)?;
-                execute_core(ctx, envelope, type_url)
+                contain(type_url, || execute_core(ctx, envelope, type_url))
             }
             Msg::Transfer { raw, .. } => {
                 let mut raw = raw.clone();
@@ -187,8 +187,24 @@ impl Msg {
                 }
                 let msg = MsgTransfer::try_from(raw).map_err(|e| IbcError::Transfer(e.to_string()))?;
                 let ctx = IbcContext::new(state, params, block, unbonding)?;
-                execute_transfer(ctx, msg)
+                contain(MSG_TRANSFER_URL, || execute_transfer(ctx, msg))
             }
+        }
+    }
+}
+
+/// Run a handler so that a panic inside it (a bug in a dependency reached
+/// by some counterparty's input) fails this message instead of halting the
+/// chain. The message's writes are in its own fork, which a failed message
+/// discards, so nothing half-done survives; the outcome is the same on
+/// every node, because the panic is a deterministic function of the input.
+fn contain(type_url: &str, f: impl FnOnce() -> AppResult<Any>) -> AppResult<Any> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+            tracing::error!(target: "ibc", "{type_url} handler panicked: {what}");
+            Err(AppError::internal(format!("{type_url} could not be handled: {what}")))
         }
     }
 }

@@ -20,8 +20,10 @@
 //! sound on any tokio runtime, current-thread included, because the
 //! futures it drives never need the calling thread to make progress: a
 //! `StateDelta` read is answered from its cache or by a `spawn_blocking`
-//! task on another thread. Block execution is sequential anyway, so
-//! parking the executing thread costs nothing a `.await` would have saved.
+//! task on another thread, and it runs outside tokio's cooperative budget
+//! (which would otherwise defer a wake-up until the parked task yields).
+//! Block execution is sequential anyway, so parking the executing thread
+//! costs nothing a `.await` would have saved.
 
 use std::future::Future;
 
@@ -34,8 +36,10 @@ use crate::store::StoreWrite;
 /// The substore's name: also the IBC commitment prefix.
 pub const SUBSTORE: &str = "ibc";
 
-pub(crate) mod keys {
+pub mod keys {
     use std::fmt::Display;
+
+    use ibc_core::host::types::path::ChannelEndPath;
 
     /// The state key of an ICS-24 path.
     pub fn path(p: impl Display) -> String {
@@ -64,14 +68,50 @@ pub(crate) mod keys {
 
     pub const DENOM_TRACES: &str = "ibc/denomTraces/";
     pub const PARAMS: &str = "ibc/params";
+
+    /// The (revision, height) of a key suffix under [`consensus_heights`].
+    pub fn parse_consensus_height(suffix: &str) -> Option<(u64, u64)> {
+        let (rev, h) = suffix.split_once('-')?;
+        Some((rev.parse().ok()?, h.parse().ok()?))
+    }
+
+    // Prefixes the list queries scan. Under `clients/` sit each client's
+    // state, consensus states, connections and update metadata; the
+    // others hold one object per key.
+
+    /// Under it, `<client-id>/clientState` (and the rest of each client).
+    pub const CLIENTS: &str = "ibc/clients/";
+    pub const CLIENT_STATE_LEAF: &str = "/clientState";
+    /// Under it, `<connection-id>`.
+    pub const CONNECTIONS: &str = "ibc/connections/";
+    /// Under it, `<port>/channels/<channel>`.
+    pub const CHANNEL_ENDS: &str = "ibc/channelEnds/ports/";
+    pub const CHANNELS_INFIX: &str = "/channels/";
+
+    /// Under it, `<sequence>` (decimal, not zero-padded) of every packet
+    /// commitment of a channel.
+    pub fn commitments(channel: &ChannelEndPath) -> String {
+        format!("ibc/{}/", channel.commitments_path())
+    }
+
+    /// Under it, `<sequence>` of every acknowledgement a channel wrote.
+    pub fn acks(channel: &ChannelEndPath) -> String {
+        format!("ibc/{}/", channel.acks_path())
+    }
 }
 
 pub use keys::path as path_key;
 
 /// Drive a future to completion on the calling thread (see the module
 /// docs for why this is sound here).
+///
+/// The future runs outside tokio's cooperative budget (`unconstrained`):
+/// a tokio task that has spent its budget gets `Pending` from a
+/// `JoinHandle` with the wake-up deferred until the task yields to the
+/// scheduler, which a thread parked here never does. Without this, a
+/// message doing more than about a hundred reads would park forever.
 pub fn block_on<F: Future>(f: F) -> F::Output {
-    futures::executor::block_on(f)
+    futures::executor::block_on(tokio::task::unconstrained(f))
 }
 
 /// Synchronous, metered access to the store for the ibc-rs contexts.

@@ -7,7 +7,9 @@
 #   - lists services and requires the bank/auth/tx/tendermint services,
 #   - describes cosmos.bank.v1beta1.Query (and a request message),
 #   - reads the address's uaegis balance and its account,
-#   - reads the latest block and the node info.
+#   - reads the latest block and the node info,
+#   - reads what IBC relayers read: staking Params, the IBC client params and
+#     client list, and an ICS-20 escrow address.
 # With a third argument (a file holding the base64 TxRaw bytes of a signed tx, e.g.
 # from cosmjs/sign.mjs) it also Simulates it, broadcasts it (BROADCAST_MODE_SYNC),
 # polls GetTx by the returned hash for up to 20 s and requires code 0.
@@ -22,6 +24,11 @@ REQUIRED_SERVICES=(
   cosmos.auth.v1beta1.Query
   cosmos.tx.v1beta1.Service
   cosmos.base.tendermint.v1beta1.Service
+  cosmos.staking.v1beta1.Query
+  ibc.core.client.v1.Query
+  ibc.core.connection.v1.Query
+  ibc.core.channel.v1.Query
+  ibc.applications.transfer.v1.Query
 )
 GETTX_TIMEOUT_SECS=20
 
@@ -199,6 +206,29 @@ assert isinstance(p, dict) and isinstance(p.get("gas"), dict), "no params.gas"
 assert int(p["maxTxGas"]) > 0 and int(p["gas"]["sigVerifySecp256k1"]) > 0, "zero limits"
 print("max_tx_gas=%s sig_verify=%s per_message=%s" % (p["maxTxGas"], p["gas"]["sigVerifySecp256k1"], p["gas"]["perMessage"]))')
 echo "ok   aegis.auth.v1.Query/Params: $GAS"
+
+# 6c. What IBC relayers read (Hermes checks the unbonding period and the
+# client types before creating clients), described by the same reflection.
+grpc_call "cosmos.staking.v1beta1.Query/Params" "$TARGET" cosmos.staking.v1beta1.Query/Params
+STAKING=$(DENOM=$DENOM py_check "cosmos.staking.v1beta1.Query/Params" '
+p = d.get("params")
+assert isinstance(p, dict), "no params"
+assert re.fullmatch(r"[1-9][0-9]*s", p.get("unbondingTime", "")), "unbondingTime %r" % p.get("unbondingTime")
+assert int(p.get("historicalEntries", 0)) > 0, "historicalEntries %r" % p.get("historicalEntries")
+assert p.get("bondDenom") == os.environ["DENOM"], "bondDenom %r" % p.get("bondDenom")
+print("unbonding_time=%s historical_entries=%s" % (p["unbondingTime"], p["historicalEntries"]))')
+grpc_call "ibc.core.client.v1.Query/ClientParams" "$TARGET" ibc.core.client.v1.Query/ClientParams
+py_check "ibc.core.client.v1.Query/ClientParams" '
+assert d.get("params", {}).get("allowedClients") == ["07-tendermint"], "allowedClients %r" % d.get("params")'
+grpc_call "ibc.core.client.v1.Query/ClientStates" "$TARGET" ibc.core.client.v1.Query/ClientStates
+py_check "ibc.core.client.v1.Query/ClientStates" '
+assert isinstance(d.get("clientStates"), list), "no clientStates list"'
+grpc_call "ibc.applications.transfer.v1.Query/EscrowAddress" -d '{"port_id":"transfer","channel_id":"channel-0"}' "$TARGET" ibc.applications.transfer.v1.Query/EscrowAddress
+ESCROW=$(py_check "ibc.applications.transfer.v1.Query/EscrowAddress" '
+a = d.get("escrowAddress", "")
+assert a.startswith("aegis1"), "escrowAddress %r" % a
+print(a)')
+echo "ok   IBC: $STAKING, allowed clients 07-tendermint, transfer/channel-0 escrow $ESCROW"
 
 if [[ -z $TX_FILE ]]; then
   echo "PASS: grpcurl queries (no signed tx given: Simulate/BroadcastTx/GetTx skipped)"

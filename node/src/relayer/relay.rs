@@ -1,0 +1,301 @@
+//! `start`: relay packets, acknowledgements and timeouts both ways.
+//!
+//! Every round reads what is pending from the chains themselves (packet
+//! commitments still on the source, which of them the destination has not
+//! received, which acknowledgements the destination wrote for them), so the
+//! relayer keeps no state of its own: killed at any moment and restarted,
+//! it finds exactly the work that is left. A packet delivered twice (two
+//! relayers, or a crash between send and record) is a no-op on the chain.
+
+use std::time::Duration;
+
+use tendermint_rpc::Client;
+
+use anyhow::{Context, Result};
+use ibc_proto::ibc::core::channel::v1 as ch;
+use tracing::{info, warn};
+
+use super::chain::{Chain, PacketEvent};
+use super::client::{client_state, prepare, update_msg};
+use super::config::RelayerConfig;
+use aegis_app::signer::pack;
+
+/// Packets per transaction (the relayer batches a client update with them).
+const BATCH: usize = 50;
+
+/// One direction of the path: packets from `src` to `dst`.
+pub struct Direction {
+    pub src: usize,
+    pub dst: usize,
+    pub port: String,
+    pub src_channel: String,
+    pub dst_channel: String,
+    /// `dst`'s client of `src`, and `src`'s client of `dst`.
+    pub client_on_dst: String,
+    pub client_on_src: String,
+    pub ordered: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RoundStats {
+    pub received: usize,
+    pub acked: usize,
+    pub timed_out: usize,
+    pub pending: usize,
+}
+
+fn two<'a>(chains: &'a mut [Chain; 2], d: &Direction) -> (&'a mut Chain, &'a mut Chain) {
+    let [a, b] = chains;
+    if d.src == 0 {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+async fn packet_commitments(src: &Chain, port: &str, channel: &str) -> Result<Vec<u64>> {
+    let r: ch::QueryPacketCommitmentsResponse = src
+        .query(
+            "/ibc.core.channel.v1.Query/PacketCommitments",
+            &ch::QueryPacketCommitmentsRequest { port_id: port.into(), channel_id: channel.into(), pagination: None },
+            None,
+        )
+        .await?;
+    Ok(r.commitments.into_iter().map(|c| c.sequence).collect())
+}
+
+async fn unreceived(dst: &Chain, port: &str, channel: &str, seqs: &[u64]) -> Result<Vec<u64>> {
+    let r: ch::QueryUnreceivedPacketsResponse = dst
+        .query(
+            "/ibc.core.channel.v1.Query/UnreceivedPackets",
+            &ch::QueryUnreceivedPacketsRequest { port_id: port.into(), channel_id: channel.into(), packet_commitment_sequences: seqs.to_vec() },
+            None,
+        )
+        .await?;
+    Ok(r.sequences)
+}
+
+async fn acknowledged(dst: &Chain, port: &str, channel: &str, seqs: &[u64]) -> Result<Vec<u64>> {
+    let r: ch::QueryPacketAcknowledgementsResponse = dst
+        .query(
+            "/ibc.core.channel.v1.Query/PacketAcknowledgements",
+            &ch::QueryPacketAcknowledgementsRequest { port_id: port.into(), channel_id: channel.into(), pagination: None, packet_commitment_sequences: seqs.to_vec() },
+            None,
+        )
+        .await?;
+    Ok(r.acknowledgements.into_iter().map(|a| a.sequence).collect())
+}
+
+/// The packet a `send_packet` event on `src` recorded.
+async fn sent_packet(src: &Chain, d: &Direction, seq: u64) -> Result<Option<ch::Packet>> {
+    let q = format!("send_packet.packet_src_port='{}' AND send_packet.packet_src_channel='{}' AND send_packet.packet_sequence='{seq}'", d.port, d.src_channel);
+    Ok(src.packet_events("send_packet", q).await?.into_iter().map(|e| e.packet).find(|p| p.sequence == seq && p.source_channel == d.src_channel))
+}
+
+/// The acknowledgement `dst` wrote for a packet.
+async fn written_ack(dst: &Chain, d: &Direction, seq: u64) -> Result<Option<PacketEvent>> {
+    let q = format!(
+        "write_acknowledgement.packet_dst_port='{}' AND write_acknowledgement.packet_dst_channel='{}' AND write_acknowledgement.packet_sequence='{seq}'",
+        d.port, d.dst_channel
+    );
+    Ok(dst.packet_events("write_acknowledgement", q).await?.into_iter().find(|e| e.packet.sequence == seq && e.packet.destination_channel == d.dst_channel))
+}
+
+/// Whether `p` can no longer be received on `dst`, judged by `dst`'s
+/// latest block (height and time), which the timeout proof will use.
+fn timed_out(p: &ch::Packet, dst_height: u64, dst_time_ns: u64) -> bool {
+    let by_height = p.timeout_height.as_ref().is_some_and(|h| h.revision_height != 0 && dst_height > h.revision_height);
+    let by_time = p.timeout_timestamp != 0 && dst_time_ns >= p.timeout_timestamp;
+    by_height || by_time
+}
+
+/// One round in one direction: receive, time out and acknowledge what is
+/// pending. Returns what was done.
+pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats> {
+    let mut stats = RoundStats::default();
+    let (src, dst) = two(chains, d);
+    let commitments = packet_commitments(src, &d.port, &d.src_channel).await?;
+    stats.pending = commitments.len();
+    if commitments.is_empty() {
+        return Ok(stats);
+    }
+    let not_received = unreceived(dst, &d.port, &d.dst_channel, &commitments).await?;
+    let status = dst.rpc.status().await?;
+    let dst_height = status.sync_info.latest_block_height.value();
+    let dst_time = status.sync_info.latest_block_time.unix_timestamp_nanos().max(0) as u64;
+
+    let mut deliver = Vec::new();
+    let mut expire = Vec::new();
+    for seq in not_received.iter().copied().take(BATCH) {
+        match sent_packet(src, d, seq).await? {
+            Some(p) if timed_out(&p, dst_height, dst_time) => expire.push(p),
+            Some(p) => deliver.push(p),
+            None => warn!(chain = %src.id, seq, "no send_packet event found for a pending commitment (is the tx indexer on?)"),
+        }
+    }
+
+    if !deliver.is_empty() {
+        let pr = prepare(src, dst, &d.client_on_dst).await?;
+        let mut msgs: Vec<cosmrs::Any> = pr.update.into_iter().collect();
+        for p in &deliver {
+            let (_, proof) = src.prove(&format!("commitments/ports/{}/channels/{}/sequences/{}", p.source_port, p.source_channel, p.sequence), pr.q).await?;
+            msgs.push(pack(
+                "/ibc.core.channel.v1.MsgRecvPacket",
+                &ch::MsgRecvPacket { packet: Some(p.clone()), proof_commitment: proof, proof_height: Some(src.height(pr.p)), signer: dst.signer.address.to_string() },
+            ));
+        }
+        let tx = dst.send(msgs).await.with_context(|| format!("delivering {} packets to {}", deliver.len(), dst.id))?;
+        if tx.tx_result.code.is_err() {
+            warn!(chain = %dst.id, log = %tx.tx_result.log, "receive batch failed");
+        } else {
+            stats.received = deliver.len();
+            info!(from = %src.id, to = %dst.id, packets = deliver.len(), height = %tx.height, "delivered");
+        }
+    }
+
+    if !expire.is_empty() {
+        let pr = prepare(dst, src, &d.client_on_src).await?;
+        let mut msgs: Vec<cosmrs::Any> = pr.update.into_iter().collect();
+        for p in &expire {
+            let (proof, next) = if d.ordered {
+                let (v, proof) = dst.prove(&format!("nextSequenceRecv/ports/{}/channels/{}", p.destination_port, p.destination_channel), pr.q).await?;
+                let next = v.as_slice().try_into().map(u64::from_be_bytes).unwrap_or(p.sequence);
+                (proof, next)
+            } else {
+                let (_, proof) = dst.prove(&format!("receipts/ports/{}/channels/{}/sequences/{}", p.destination_port, p.destination_channel, p.sequence), pr.q).await?;
+                (proof, p.sequence)
+            };
+            msgs.push(pack(
+                "/ibc.core.channel.v1.MsgTimeout",
+                &ch::MsgTimeout {
+                    packet: Some(p.clone()),
+                    proof_unreceived: proof,
+                    proof_height: Some(dst.height(pr.p)),
+                    next_sequence_recv: next,
+                    signer: src.signer.address.to_string(),
+                },
+            ));
+        }
+        let tx = src.send(msgs).await.with_context(|| format!("timing out {} packets on {}", expire.len(), src.id))?;
+        if tx.tx_result.code.is_err() {
+            warn!(chain = %src.id, log = %tx.tx_result.log, "timeout batch failed");
+        } else {
+            stats.timed_out = expire.len();
+            info!(chain = %src.id, packets = expire.len(), height = %tx.height, "timed out (refunded)");
+        }
+    }
+
+    // Acknowledgements: packets `dst` received whose commitment is still on `src`.
+    let acked = acknowledged(dst, &d.port, &d.dst_channel, &commitments).await?;
+    let mut acks = Vec::new();
+    for seq in acked.into_iter().take(BATCH) {
+        match written_ack(dst, d, seq).await? {
+            Some(e) => acks.push(e),
+            None => warn!(chain = %dst.id, seq, "no write_acknowledgement event found for an acknowledgement"),
+        }
+    }
+    if !acks.is_empty() {
+        let pr = prepare(dst, src, &d.client_on_src).await?;
+        let mut msgs: Vec<cosmrs::Any> = pr.update.into_iter().collect();
+        for e in &acks {
+            let p = &e.packet;
+            let (_, proof) = dst.prove(&format!("acks/ports/{}/channels/{}/sequences/{}", p.destination_port, p.destination_channel, p.sequence), pr.q).await?;
+            msgs.push(pack(
+                "/ibc.core.channel.v1.MsgAcknowledgement",
+                &ch::MsgAcknowledgement {
+                    packet: Some(p.clone()),
+                    acknowledgement: e.ack.clone(),
+                    proof_acked: proof,
+                    proof_height: Some(dst.height(pr.p)),
+                    signer: src.signer.address.to_string(),
+                },
+            ));
+        }
+        let tx = src.send(msgs).await.with_context(|| format!("acknowledging {} packets on {}", acks.len(), src.id))?;
+        if tx.tx_result.code.is_err() {
+            warn!(chain = %src.id, log = %tx.tx_result.log, "acknowledgement batch failed");
+        } else {
+            stats.acked = acks.len();
+            info!(chain = %src.id, packets = acks.len(), height = %tx.height, "acknowledged");
+        }
+    }
+    Ok(stats)
+}
+
+/// Keep `host`'s client of `src` fresh: update it once a third of its
+/// trusting period has passed since its latest header, so an idle path's
+/// clients never expire.
+pub async fn refresh_client(src: &Chain, host: &mut Chain, client_id: &str) -> Result<bool> {
+    let cs = client_state(host, client_id).await?;
+    let trusting = cs.trusting_period.map(|d| Duration::new(d.seconds.max(0) as u64, d.nanos.max(0) as u32)).unwrap_or_default();
+    let h = cs.latest_height.map(|h| h.revision_height).unwrap_or(0);
+    let (sh, _) = src.header(h).await?;
+    let latest = src.latest_height().await?;
+    let (latest_sh, _) = src.header(latest).await?;
+    let age = latest_sh.header.time.duration_since(sh.header.time).unwrap_or_default();
+    if age < trusting / 3 || latest <= h {
+        return Ok(false);
+    }
+    let msg = update_msg(src, host, client_id, latest).await?;
+    let tx = host.send(vec![msg]).await?;
+    if tx.tx_result.code.is_err() {
+        warn!(chain = %host.id, client = client_id, log = %tx.tx_result.log, "client refresh failed");
+        return Ok(false);
+    }
+    info!(chain = %host.id, client = client_id, height = latest, "client refreshed");
+    Ok(true)
+}
+
+/// Relay until the process is stopped.
+pub async fn run(cfg: &RelayerConfig, chains: &mut [Chain; 2]) -> Result<()> {
+    let p = &cfg.path;
+    let ordered = p.ordering == "ordered";
+    let dirs = [
+        Direction {
+            src: 0,
+            dst: 1,
+            port: p.port.clone(),
+            src_channel: p.channel_a.clone(),
+            dst_channel: p.channel_b.clone(),
+            client_on_dst: p.client_b.clone(),
+            client_on_src: p.client_a.clone(),
+            ordered,
+        },
+        Direction {
+            src: 1,
+            dst: 0,
+            port: p.port.clone(),
+            src_channel: p.channel_b.clone(),
+            dst_channel: p.channel_a.clone(),
+            client_on_dst: p.client_a.clone(),
+            client_on_src: p.client_b.clone(),
+            ordered,
+        },
+    ];
+    info!(a = %chains[0].id, b = %chains[1].id, channel_a = %p.channel_a, channel_b = %p.channel_b, "relaying");
+    let interval = Duration::from_millis(cfg.poll_interval_ms);
+    loop {
+        for d in &dirs {
+            let (src_id, dst_id) = (chains[d.src].id.clone(), chains[d.dst].id.clone());
+            match round(chains, d).await {
+                Ok(s) => {
+                    let labels = [("src", src_id.clone()), ("dst", dst_id.clone())];
+                    metrics::gauge!("aegis_relayer_pending_packets", &labels).set(s.pending.saturating_sub(s.acked + s.timed_out) as f64);
+                    metrics::counter!("aegis_relayer_packets_received_total", &labels).increment(s.received as u64);
+                    metrics::counter!("aegis_relayer_acks_relayed_total", &labels).increment(s.acked as u64);
+                    metrics::counter!("aegis_relayer_timeouts_relayed_total", &labels).increment(s.timed_out as u64);
+                }
+                Err(e) => warn!(from = %src_id, to = %dst_id, "relay round failed (will retry): {e:#}"),
+            }
+            let (src, dst) = two(chains, d);
+            if let Err(e) = refresh_client(src, dst, &d.client_on_dst).await {
+                warn!(chain = %dst.id, "client refresh failed (will retry): {e:#}");
+            }
+            if let Ok(cs) = client_state(dst, &d.client_on_dst).await {
+                let h = cs.latest_height.map(|h| h.revision_height).unwrap_or(0);
+                metrics::gauge!("aegis_relayer_client_height", "host" => dst.id.clone(), "client" => d.client_on_dst.clone()).set(h as f64);
+            }
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
