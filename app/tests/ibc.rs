@@ -341,3 +341,31 @@ async fn a_header_past_the_trusting_period_is_refused() {
     assert!(msg.contains("Expired"), "{msg}");
     assert_eq!(ibc_state(&a).await, before);
 }
+
+#[tokio::test]
+async fn a_transfer_to_a_receiver_that_is_not_an_address_is_refunded() {
+    let (mut a, mut b, mut r) = chains().await;
+    let escrow = escrow_address("transfer", "channel-0");
+    let mut msg = transfer(&alice(), "channel-0", &bob().address, NATIVE_DENOM, 900, 10_000);
+    let mut raw: MsgTransfer = prost::Message::decode(msg.value.as_slice()).unwrap();
+    raw.receiver = "not-an-address".into();
+    msg.value = prost::Message::encode_to_vec(&raw);
+    let out = a.exec(&alice(), vec![msg]).await;
+    ok(&out, "transfer");
+    let packets = sent_packets(&out.events);
+    let msgs = r.recv_batch(&mut a, &mut b, Side::A, &packets).await;
+    let out = b.exec(&relayer_b(), msgs).await;
+    ok(&out, "receive");
+    // An error acknowledgement, as JSON any sender can parse, whatever the
+    // error message quotes.
+    let acks = written_acks(&out.events);
+    let ack: serde_json::Value = serde_json::from_slice(&acks[0].1).expect("the ack is JSON");
+    let error = ack["error"].as_str().expect("an error ack");
+    assert!(error.contains(r#"invalid address "not-an-address""#), "{error}");
+    // Relayed back, it refunds alice.
+    let msgs = r.ack_batch(&mut b, &mut a, Side::B, &acks).await;
+    let out = a.exec(&relayer_a(), msgs).await;
+    ok(&out, "acknowledgement");
+    assert_eq!(a.balance(&alice().address, NATIVE_DENOM).await, FUNDS);
+    assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 0);
+}

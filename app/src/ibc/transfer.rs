@@ -159,6 +159,24 @@ impl<S: StoreWrite + Send + Sync> TokenTransferExecutionContext for IbcContext<'
     }
 }
 
+/// ibc-rs writes an error acknowledgement as `{"error":"<message>"}`
+/// without escaping the message. A message with a quote or a backslash
+/// (every refused receiver's does: `invalid address "..."`) then makes an
+/// acknowledgement that is not JSON, which no sending chain (ibc-go or
+/// ibc-rs) can parse: the ack is refused forever, and since the packet was
+/// received it cannot time out either, so the sender's tokens stay in
+/// escrow for good. Re-encode the message as a JSON string; a success
+/// acknowledgement (and an error one that needs no escaping) is unchanged.
+fn json_error_ack(ack: Acknowledgement) -> Acknowledgement {
+    const PREFIX: &[u8] = br#"{"error":""#;
+    const SUFFIX: &[u8] = br#""}"#;
+    let Some(message) = ack.as_bytes().strip_prefix(PREFIX).and_then(|b| b.strip_suffix(SUFFIX)) else {
+        return ack;
+    };
+    let json = serde_json::json!({ "error": String::from_utf8_lossy(message) });
+    serde_json::to_vec(&json).ok().and_then(|v| Acknowledgement::try_from(v).ok()).unwrap_or(ack)
+}
+
 /// The `transfer` port's module on the IBC router.
 pub struct TransferModule<'a, S> {
     ctx: IbcContext<'a, S>,
@@ -274,7 +292,7 @@ impl<S: StoreWrite + Send + Sync> Module for TransferModule<'_, S> {
 
     fn on_recv_packet_execute(&mut self, packet: &Packet, _relayer: &Signer) -> (ModuleExtras, Option<Acknowledgement>) {
         let (extras, ack) = ibc_app_transfer::module::on_recv_packet_execute(&mut self.ctx, packet);
-        (extras, Some(ack))
+        (extras, Some(json_error_ack(ack)))
     }
 
     fn on_acknowledgement_packet_validate(&self, packet: &Packet, ack: &Acknowledgement, relayer: &Signer) -> Result<(), ChannelError> {
