@@ -63,13 +63,20 @@ impl TestChain {
 
     /// A chain with its own chain id (and so its own validator keys).
     pub async fn with_chain_id(genesis: &AppGenesis, chain_id: &str) -> Self {
+        Self::with_validators(genesis, chain_id, 4).await
+    }
+
+    /// A chain whose headers are signed by `n` validators of equal power
+    /// (what a counterparty's light client verifies; the chain's own
+    /// state does not depend on them).
+    pub async fn with_validators(genesis: &AppGenesis, chain_id: &str, n: usize) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = crate::store::open(dir.path().join("db")).await.expect("open storage");
         let mut app = App::new(storage);
         let bytes = serde_json::to_vec(genesis).unwrap();
         app.init_chain(chain_id, &bytes, (GENESIS_TIME, 0)).await.expect("genesis");
         app.storage().latest_snapshot().check_supply_invariant().await.expect("supply invariant at genesis");
-        TestChain { app: Some(app), dir, height: 0, time: GENESIS_TIME, chain_id: chain_id.into(), light: light::HeaderChain::new(chain_id, 4) }
+        TestChain { app: Some(app), dir, height: 0, time: GENESIS_TIME, chain_id: chain_id.into(), light: light::HeaderChain::new(chain_id, n) }
     }
 
     pub fn app(&self) -> &App {
@@ -169,8 +176,14 @@ impl TestChain {
     /// Sign `msgs` from `from` with its current account number and
     /// sequence, no fee and a generous gas limit.
     pub async fn sign(&self, from: &Signer, msgs: Vec<cosmrs::Any>) -> Vec<u8> {
+        self.sign_with_gas(from, msgs, 5_000_000).await
+    }
+
+    /// As [`TestChain::sign`], with the given gas limit (a relayer's batch
+    /// of hundreds of packets needs more than the default).
+    pub async fn sign_with_gas(&self, from: &Signer, msgs: Vec<cosmrs::Any>, gas_limit: u64) -> Vec<u8> {
         let (number, sequence) = self.account(&from.address).await.expect("signer exists");
-        let opts = SignOptions { fee: 0, gas_limit: 5_000_000, ..SignOptions::new(&self.chain_id, number, sequence) };
+        let opts = SignOptions { fee: 0, gas_limit, ..SignOptions::new(&self.chain_id, number, sequence) };
         from.sign(msgs, &opts).unwrap()
     }
 

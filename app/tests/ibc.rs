@@ -409,3 +409,106 @@ fn a_client_with_200_consensus_states_still_updates() {
         assert!(heights > 200, "{heights} consensus states kept");
     });
 }
+
+#[tokio::test]
+async fn a_transfer_to_a_receiver_that_is_not_an_address_is_refunded() {
+    let (mut a, mut b, mut r) = chains().await;
+    let escrow = escrow_address("transfer", "channel-0");
+    let mut msg = transfer(&alice(), "channel-0", &bob().address, NATIVE_DENOM, 900, 10_000);
+    let mut raw: MsgTransfer = prost::Message::decode(msg.value.as_slice()).unwrap();
+    raw.receiver = "not-an-address".into();
+    msg.value = prost::Message::encode_to_vec(&raw);
+    let out = a.exec(&alice(), vec![msg]).await;
+    ok(&out, "transfer");
+    let packets = sent_packets(&out.events);
+    let msgs = r.recv_batch(&mut a, &mut b, Side::A, &packets).await;
+    let out = b.exec(&relayer_b(), msgs).await;
+    ok(&out, "receive");
+    // An error acknowledgement, as JSON any sender can parse, whatever the
+    // error message quotes.
+    let acks = written_acks(&out.events);
+    let ack: serde_json::Value = serde_json::from_slice(&acks[0].1).expect("the ack is JSON");
+    let error = ack["error"].as_str().expect("an error ack");
+    assert!(error.contains(r#"invalid address "not-an-address""#), "{error}");
+    // Relayed back, it refunds alice.
+    let msgs = r.ack_batch(&mut b, &mut a, Side::B, &acks).await;
+    let out = a.exec(&relayer_a(), msgs).await;
+    ok(&out, "acknowledgement");
+    assert_eq!(a.balance(&alice().address, NATIVE_DENOM).await, FUNDS);
+    assert_eq!(a.balance(&escrow, NATIVE_DENOM).await, 0);
+}
+
+#[tokio::test]
+async fn a_transfer_packet_of_nothing_is_acknowledged_with_an_error() {
+    use aegis_app::testkit::ibc::send_raw_packet;
+    let (mut a, mut b, mut r) = chains().await;
+    let voucher = format!("ibc/{}", denom_hash("transfer/channel-0/uatom"));
+    let bob = bob().address.to_string();
+    // No amount (ibc-rs reads it as zero) and no sender; then a zero amount.
+    for (data, why) in [
+        (serde_json::json!({ "denom": "uatom", "receiver": bob }), "transfer amount must be positive, got 0"),
+        (serde_json::json!({ "denom": "uatom", "amount": "0", "sender": "x", "receiver": bob }), "transfer amount must be positive, got 0"),
+        (serde_json::json!({ "denom": "uatom", "amount": "5", "sender": " ", "receiver": bob }), "sender address cannot be blank"),
+    ] {
+        let packet = send_raw_packet(&mut a, "transfer", "channel-0", serde_json::to_vec(&data).unwrap(), 10_000).await.unwrap();
+        let msgs = r.recv_batch(&mut a, &mut b, Side::A, &[packet]).await;
+        let out = b.exec(&relayer_b(), msgs).await;
+        ok(&out, "receive");
+        let acks = written_acks(&out.events);
+        let ack: serde_json::Value = serde_json::from_slice(&acks[0].1).unwrap();
+        assert_eq!(ack, serde_json::json!({ "error": why }), "for {data}");
+        assert!(out.events.iter().any(|e| e.kind == "fungible_token_packet"), "the module's receive event");
+    }
+    assert_eq!(b.supply(&voucher).await, 0);
+    assert!(b.storage().latest_snapshot().denom_trace(&voucher[4..]).await.unwrap().is_none(), "no trace for a voucher never minted");
+}
+
+/// ibc-rs encodes packet events with the data as a string too (ibc-go's
+/// deprecated `packet_data` attribute), which fails for data that is not
+/// UTF-8; Aegis then emits `packet_data` lossily and `packet_data_hex`
+/// exactly, so such a packet is received (here with an ICS-20 error
+/// acknowledgement, since it is not JSON) instead of being unreceivable.
+#[tokio::test]
+async fn a_packet_whose_data_is_not_utf8_is_received() {
+    use aegis_app::ibc::context::IbcContext;
+    use ibc_core::channel::types::commitment::compute_packet_commitment;
+    use ibc_core::channel::types::timeout::{TimeoutHeight, TimeoutTimestamp};
+    use ibc_core::client::types::Height;
+    use ibc_core::host::types::path::{CommitmentPath, SeqSendPath};
+    use ibc_core::host::ExecutionContext;
+    let (mut a, mut b, mut r) = chains().await;
+    let data = vec![0xff, 0xfe, 0x01];
+    // A counterparty that can send it (Aegis cannot: its send event fails
+    // the same way): the commitment and sequence written directly.
+    let (port, channel) = ("transfer".parse().unwrap(), "channel-0".parse().unwrap());
+    let timeout = (TimeoutHeight::At(Height::new(0, 10_000).unwrap()), TimeoutTimestamp::Never);
+    let mut delta = cnidarium::StateDelta::new(a.storage().latest_snapshot());
+    {
+        let block = aegis_app::store::BlockContext { chain_id: a.chain_id.clone(), height: a.height + 1, time_seconds: a.time, time_nanos: 0 };
+        let mut ctx = IbcContext::new(&mut delta, Default::default(), block, UNBONDING).unwrap();
+        let commitment = compute_packet_commitment(&data, &timeout.0, &timeout.1);
+        ctx.store_packet_commitment(&CommitmentPath::new(&port, &channel, 2u64.into()), commitment).unwrap();
+        ctx.store_next_sequence_send(&SeqSendPath::new(&port, &channel), 3u64.into()).unwrap();
+    }
+    a.storage().commit(delta).await.unwrap();
+    a.height += 1;
+    let packet = ibc_proto::ibc::core::channel::v1::Packet {
+        sequence: 2,
+        source_port: "transfer".into(),
+        source_channel: "channel-0".into(),
+        destination_port: "transfer".into(),
+        destination_channel: "channel-0".into(),
+        data,
+        timeout_height: Some(RawHeight { revision_number: 0, revision_height: 10_000 }),
+        timeout_timestamp: 0,
+    };
+    let msgs = r.recv_batch(&mut a, &mut b, Side::A, &[packet]).await;
+    let out = b.exec(&relayer_b(), msgs).await;
+    ok(&out, "receive (an ICS-20 error acknowledgement: the data is not JSON)");
+    let recv = out.events.iter().find(|e| e.kind == "recv_packet").expect("a recv_packet event");
+    let hex_attr = recv.attributes.iter().find(|a| a.key_str().ok() == Some("packet_data_hex")).unwrap();
+    assert_eq!(hex_attr.value_str().unwrap(), "fffe01", "the exact bytes, in hex");
+    let acks = written_acks(&out.events);
+    assert_eq!(acks.len(), 1);
+    assert!(String::from_utf8(acks[0].1.clone()).unwrap().starts_with(r#"{"error":"#), "an error acknowledgement");
+}

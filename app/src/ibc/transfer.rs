@@ -8,6 +8,8 @@
 //! Failure acknowledgements and timeouts refund the sender (ibc-rs).
 
 use ibc_app_transfer::context::{TokenTransferExecutionContext, TokenTransferValidationContext};
+use ibc_app_transfer::types::events::RecvEvent;
+use ibc_app_transfer::types::packet::PacketData;
 use ibc_app_transfer::types::{Memo, PrefixedCoin, PrefixedDenom, MODULE_ID_STR, PORT_ID_STR};
 use ibc_core::channel::types::acknowledgement::Acknowledgement;
 use ibc_core::channel::types::channel::{Counterparty, Order};
@@ -159,6 +161,50 @@ impl<S: StoreWrite + Send + Sync> TokenTransferExecutionContext for IbcContext<'
     }
 }
 
+/// ibc-go's `FungibleTokenPacketData.ValidateBasic`, which ibc-rs does not
+/// run on receipt: without it a packet with no amount (or `"0"`) and no
+/// sender was acknowledged as a success while moving nothing. Data that
+/// does not parse is left to ibc-rs, which acknowledges it with an error.
+fn refused_packet_data(data: &[u8]) -> Option<(PacketData, String)> {
+    let d = serde_json::from_slice::<PacketData>(data).ok()?;
+    let why = if d.token.amount.as_ref().is_zero() {
+        format!("transfer amount must be positive, got {}", d.token.amount)
+    } else if d.sender.as_ref().trim().is_empty() {
+        "sender address cannot be blank".into()
+    } else if d.receiver.as_ref().trim().is_empty() {
+        "receiver address cannot be blank".into()
+    } else if d.receiver.as_ref().len() > 2048 {
+        format!("receiver of {} bytes exceeds 2048", d.receiver.as_ref().len())
+    } else if d.memo.as_ref().len() > 32_768 {
+        format!("memo of {} bytes exceeds 32768", d.memo.as_ref().len())
+    } else {
+        return None;
+    };
+    Some((d, why))
+}
+
+fn error_ack(message: &str) -> Acknowledgement {
+    let json = serde_json::to_vec(&serde_json::json!({ "error": message })).expect("a JSON object");
+    Acknowledgement::try_from(json).expect("a non-empty acknowledgement")
+}
+
+/// ibc-rs writes an error acknowledgement as `{"error":"<message>"}`
+/// without escaping the message. A message with a quote or a backslash
+/// (every refused receiver's does: `invalid address "..."`) then makes an
+/// acknowledgement that is not JSON, which no sending chain (ibc-go or
+/// ibc-rs) can parse: the ack is refused forever, and since the packet was
+/// received it cannot time out either, so the sender's tokens stay in
+/// escrow for good. Re-encode the message as a JSON string; a success
+/// acknowledgement (and an error one that needs no escaping) is unchanged.
+fn json_error_ack(ack: Acknowledgement) -> Acknowledgement {
+    const PREFIX: &[u8] = br#"{"error":""#;
+    const SUFFIX: &[u8] = br#""}"#;
+    let Some(message) = ack.as_bytes().strip_prefix(PREFIX).and_then(|b| b.strip_suffix(SUFFIX)) else {
+        return ack;
+    };
+    error_ack(&String::from_utf8_lossy(message))
+}
+
 /// The `transfer` port's module on the IBC router.
 pub struct TransferModule<'a, S> {
     ctx: IbcContext<'a, S>,
@@ -273,8 +319,12 @@ impl<S: StoreWrite + Send + Sync> Module for TransferModule<'_, S> {
     }
 
     fn on_recv_packet_execute(&mut self, packet: &Packet, _relayer: &Signer) -> (ModuleExtras, Option<Acknowledgement>) {
+        if let Some((d, why)) = refused_packet_data(&packet.data) {
+            let event = RecvEvent { sender: d.sender, receiver: d.receiver, denom: d.token.denom, amount: d.token.amount, memo: d.memo, success: false };
+            return (ModuleExtras { events: vec![event.into()], log: vec![] }, Some(error_ack(&why)));
+        }
         let (extras, ack) = ibc_app_transfer::module::on_recv_packet_execute(&mut self.ctx, packet);
-        (extras, Some(ack))
+        (extras, Some(json_error_ack(ack)))
     }
 
     fn on_acknowledgement_packet_validate(&self, packet: &Packet, ack: &Acknowledgement, relayer: &Signer) -> Result<(), ChannelError> {

@@ -124,6 +124,59 @@ pub async fn prove(chain: &TestChain, path: &str, version: u64) -> (Option<Vec<u
     (value, MerkleProof { proofs: proof.proofs }.encode_to_vec())
 }
 
+/// A packet carrying any `data` on `chain`'s `port`/`channel`, sent as a
+/// module of the chain would send it (ibc-rs's `send_packet` over the
+/// chain's IBC context, so the commitment, sequence and event are the real
+/// ones) and committed as a version of its own, like [`TestChain::slash`].
+/// Tests use it to deliver data no MsgTransfer would make. The timeout is
+/// `timeout_height` at revision 0 of the counterparty. Returns the
+/// packet as a relayer reads it, or why it could not be sent.
+pub async fn send_raw_packet(chain: &mut TestChain, port: &str, channel: &str, data: Vec<u8>, timeout_height: u64) -> Result<ch::Packet, String> {
+    use ibc_core::channel::types::packet::Packet;
+    use ibc_core::channel::types::timeout::{TimeoutHeight, TimeoutTimestamp};
+    use ibc_core::host::types::path::SeqSendPath;
+    use ibc_core::host::ValidationContext;
+
+    use crate::ibc::IbcRead;
+    use crate::restaking::RestakingRead;
+
+    let mut delta = cnidarium::StateDelta::new(chain.storage().latest_snapshot());
+    let params = delta.ibc_params().await.map_err(|e| e.message)?;
+    let unbonding = Duration::from_secs(delta.restaking_params().await.map_err(|e| e.message)?.withdrawal_delay_seconds);
+    let block = crate::store::BlockContext { chain_id: chain.chain_id.clone(), height: chain.height + 1, time_seconds: chain.time, time_nanos: 0 };
+    let (port_id, channel_id) = (port.parse().map_err(|e| format!("{e}"))?, channel.parse().map_err(|e| format!("{e}"))?);
+    let packet = {
+        let mut ctx = crate::ibc::context::IbcContext::new(&mut delta, params, block, unbonding).map_err(|e| e.message)?;
+        let sequence = ctx.get_next_sequence_send(&SeqSendPath::new(&port_id, &channel_id)).map_err(|e| e.to_string())?;
+        let counterparty = ctx.channel_end(&ibc_core::host::types::path::ChannelEndPath::new(&port_id, &channel_id)).map_err(|e| e.to_string())?.counterparty().clone();
+        let packet = Packet {
+            seq_on_a: sequence,
+            port_id_on_a: port_id,
+            chan_id_on_a: channel_id,
+            port_id_on_b: counterparty.port_id.clone(),
+            chan_id_on_b: counterparty.channel_id.clone().ok_or("the channel has no counterparty channel yet")?,
+            data: data.clone(),
+            timeout_height_on_b: TimeoutHeight::At(Height::new(0, timeout_height).map_err(|e| e.to_string())?),
+            timeout_timestamp_on_b: TimeoutTimestamp::Never,
+        };
+        ibc_core::channel::handler::send_packet(&mut ctx, packet.clone()).map_err(|e| e.to_string())?;
+        packet
+    };
+    chain.storage().commit(delta).await.map_err(|e| e.to_string())?;
+    chain.height += 1;
+    chain.check_invariants().await;
+    Ok(ch::Packet {
+        sequence: packet.seq_on_a.value(),
+        source_port: packet.port_id_on_a.to_string(),
+        source_channel: packet.chan_id_on_a.to_string(),
+        destination_port: packet.port_id_on_b.to_string(),
+        destination_channel: packet.chan_id_on_b.to_string(),
+        data,
+        timeout_height: Some(cl::Height { revision_number: 0, revision_height: timeout_height }),
+        timeout_timestamp: 0,
+    })
+}
+
 /// Drives two chains and the relayer accounts on each.
 pub struct Relayer {
     pub on_a: Signer,
