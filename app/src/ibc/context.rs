@@ -583,13 +583,13 @@ mod tests {
     fn packet_events_of_binary_data_keep_every_other_attribute() {
         let conn: ConnectionId = "connection-3".parse().unwrap();
         let ack = Acknowledgement::try_from(b"{}".to_vec()).unwrap();
-        let cases: Vec<(fn(Packet) -> IbcEvent, &str)> = vec![
-            (|p| IbcEvent::SendPacket(SendPacket::new(p, Order::Unordered, "connection-3".parse().unwrap())), "send_packet"),
-            (|p| IbcEvent::ReceivePacket(ReceivePacket::new(p, Order::Unordered, "connection-3".parse().unwrap())), "recv_packet"),
+        let cases: Vec<fn(Packet) -> IbcEvent> = vec![
+            |p| IbcEvent::SendPacket(SendPacket::new(p, Order::Unordered, "connection-3".parse().unwrap())),
+            |p| IbcEvent::ReceivePacket(ReceivePacket::new(p, Order::Unordered, "connection-3".parse().unwrap())),
         ];
         let binary = vec![0xff, 0x00, 0x41];
         let text = String::from_utf8_lossy(&binary).into_owned().into_bytes();
-        let mut events: Vec<(IbcEvent, IbcEvent)> = cases.iter().map(|(make, _)| (make(packet(binary.clone())), make(packet(text.clone())))).collect();
+        let mut events: Vec<(IbcEvent, IbcEvent)> = cases.iter().map(|make| (make(packet(binary.clone())), make(packet(text.clone())))).collect();
         events.push((
             IbcEvent::WriteAcknowledgement(WriteAcknowledgement::new(packet(binary.clone()), ack.clone(), conn.clone())),
             IbcEvent::WriteAcknowledgement(WriteAcknowledgement::new(packet(text.clone()), ack, conn)),
