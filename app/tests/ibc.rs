@@ -342,6 +342,74 @@ async fn a_header_past_the_trusting_period_is_refused() {
     assert_eq!(ibc_state(&a).await, before);
 }
 
+/// Sign with a gas limit large enough for a relayer's big batch.
+async fn sign_big(c: &TestChain, from: &Signer, msgs: Vec<cosmrs::Any>) -> Vec<u8> {
+    use aegis_app::signer::SignOptions;
+    let (number, sequence) = c.account(&from.address).await.unwrap();
+    from.sign(msgs, &SignOptions { fee: 0, gas_limit: 90_000_000, ..SignOptions::new(&c.chain_id, number, sequence) }).unwrap()
+}
+
+/// A client update and 100 receives in one transaction, the relayer's batch.
+#[test]
+fn a_relayer_batch_of_100_receives_in_one_transaction() {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (mut a, mut b, mut r) = chains().await;
+            let voucher = format!("ibc/{}", denom_hash("transfer/channel-0/uaegis"));
+            let sends: Vec<_> = (0..100).map(|_| transfer(&alice(), "channel-0", &bob().address, NATIVE_DENOM, 10, 10_000)).collect();
+            let tx = sign_big(&a, &alice(), sends).await;
+            let out = a.block(vec![tx]).await.tx_results.remove(0);
+            ok(&out, "100 transfers");
+            let packets = sent_packets(&out.events);
+            assert_eq!(packets.len(), 100);
+            let msgs = r.recv_batch(&mut a, &mut b, Side::A, &packets).await;
+            assert_eq!(msgs.len(), 101);
+            let tx = sign_big(&b, &relayer_b(), msgs).await;
+            let out = b.block(vec![tx]).await.tx_results.remove(0);
+            ok(&out, "a batch of 100 receives");
+            assert_eq!(b.balance(&bob().address, &voucher).await, 1_000);
+            assert_eq!(written_acks(&out.events).len(), 100);
+        });
+        done.send(()).unwrap();
+    });
+    wait.recv_timeout(std::time::Duration::from_secs(300)).expect("the batch did not finish within 300 s (a hang in the sync bridge?)");
+}
+
+/// Run `body` on its own thread and runtime; a hang fails the test instead
+/// of stalling the suite.
+fn within(seconds: u64, body: impl std::future::Future<Output = ()> + Send + 'static) {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(body);
+        done.send(()).unwrap();
+    });
+    wait.recv_timeout(std::time::Duration::from_secs(seconds)).unwrap_or_else(|_| panic!("did not finish within {seconds} s (a hang?)"));
+}
+
+/// A client holding 200 consensus states is updated again: ibc-rs lists
+/// every stored height on each update, a 200-item scan driven from its
+/// synchronous handler. (Past tokio's cooperative budget such a scan once
+/// parked forever, which would have halted the chain.)
+#[test]
+fn a_client_with_200_consensus_states_still_updates() {
+    within(120, async {
+        use aegis_app::testkit::ibc::update_client_msg;
+        let (mut a, mut b, mut r) = chains().await;
+        for _ in 0..200 {
+            b.block(vec![]).await;
+            a.time = a.time.max(b.time);
+            let msg = update_client_msg(&b, &r.ids.client_on_a, r.trusted_on_a, b.height, &relayer_a());
+            ok(&a.exec(&relayer_a(), vec![msg]).await, "update");
+            r.trusted_on_a = b.height;
+        }
+        let heights = ibc_state(&a).await.into_iter().filter(|(k, _)| k.starts_with(&format!("clients/{}/consensusHeights/", r.ids.client_on_a))).count();
+        assert!(heights > 200, "{heights} consensus states kept");
+    });
+}
+
 #[tokio::test]
 async fn a_transfer_to_a_receiver_that_is_not_an_address_is_refunded() {
     let (mut a, mut b, mut r) = chains().await;
@@ -395,15 +463,12 @@ async fn a_transfer_packet_of_nothing_is_acknowledged_with_an_error() {
     assert!(b.storage().latest_snapshot().denom_trace(&voucher[4..]).await.unwrap().is_none(), "no trace for a voucher never minted");
 }
 
-/// Known limitation, kept as a reproduction: ibc-rs encodes packet events
-/// with the data as a string too (ibc-go's deprecated `packet_data`
-/// attribute), which fails for data that is not UTF-8, and the context's
-/// `emit_ibc_event` turns that into an error. So such a packet can be
-/// neither sent nor received by Aegis: the receive fails (the counterparty
-/// can only time it out). ICS-20 data is JSON, so transfers are not
-/// affected; a port with binary packet data would be.
+/// ibc-rs encodes packet events with the data as a string too (ibc-go's
+/// deprecated `packet_data` attribute), which fails for data that is not
+/// UTF-8; Aegis then emits `packet_data` lossily and `packet_data_hex`
+/// exactly, so such a packet is received (here with an ICS-20 error
+/// acknowledgement, since it is not JSON) instead of being unreceivable.
 #[tokio::test]
-#[ignore = "known limitation: ibc-rs cannot encode the packet event of non-UTF-8 data"]
 async fn a_packet_whose_data_is_not_utf8_is_received() {
     use aegis_app::ibc::context::IbcContext;
     use ibc_core::channel::types::commitment::compute_packet_commitment;
@@ -438,8 +503,12 @@ async fn a_packet_whose_data_is_not_utf8_is_received() {
         timeout_timestamp: 0,
     };
     let msgs = r.recv_batch(&mut a, &mut b, Side::A, &[packet]).await;
-    // Today: "failed to execute message; message index: 1: channel error:
-    // ... cannot encode IBC event: StrUtf8(..)".
     let out = b.exec(&relayer_b(), msgs).await;
     ok(&out, "receive (an ICS-20 error acknowledgement: the data is not JSON)");
+    let recv = out.events.iter().find(|e| e.kind == "recv_packet").expect("a recv_packet event");
+    let hex_attr = recv.attributes.iter().find(|a| a.key_str().ok() == Some("packet_data_hex")).unwrap();
+    assert_eq!(hex_attr.value_str().unwrap(), "fffe01", "the exact bytes, in hex");
+    let acks = written_acks(&out.events);
+    assert_eq!(acks.len(), 1);
+    assert!(String::from_utf8(acks[0].1.clone()).unwrap().starts_with(r#"{"error":"#), "an error acknowledgement");
 }

@@ -2,32 +2,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use common::{cometbft, repo_root, AEGISD};
 
-fn devnet(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/devnet.sh"))
-        .args(args)
-        .arg("--dir")
-        .arg(dir)
-        .env("AEGISD_BIN", AEGISD)
-        .env("PATH", format!("{}:{}", cometbft().parent().unwrap().display(), std::env::var("PATH").unwrap()))
-        .output()
-        .unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-/// Stops whatever the script started, even if the test fails.
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        let _ = devnet(&["down"], &self.0);
-    }
-}
+use common::{devnet_script as devnet, ScriptDown as Down};
 
 fn pids(dir: &Path) -> Vec<i32> {
     std::fs::read_to_string(dir.join("pids"))

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use aegis_app::ibc::transfer::{denom_hash, escrow_address};
 use aegis_app::signer::{pack, Signer};
 use aegis_app::types::{Address, Coin, NATIVE_DENOM};
 use aegis_node::client::GrpcClient;
-use common::{cometbft, repo_root, AEGISD};
+use common::AEGISD;
 use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
 use ibc_proto::ibc::core::channel::v1 as ch;
 use ibc_proto::ibc::core::client::v1::Height as RawHeight;
@@ -26,33 +26,7 @@ use serde_json::Value;
 
 const BASE_PORT: u16 = 28400;
 
-fn devnet(args: &[&str], dir: &Path) -> (bool, String) {
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/devnet.sh"))
-        .args(args)
-        .arg("--dir")
-        .arg(dir)
-        .env("AEGISD_BIN", AEGISD)
-        .env("PATH", format!("{}:{}", cometbft().parent().unwrap().display(), std::env::var("PATH").unwrap()))
-        .output()
-        .unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            for log in ["relayer-1.log", "relayer-1-create.log"] {
-                let text = std::fs::read_to_string(self.0.join(log)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(40).collect();
-                eprintln!("----- last lines of {log} -----\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-            }
-        }
-        let _ = devnet(&["down"], &self.0);
-    }
-}
+use common::{devnet_script as devnet, ScriptDown as Down};
 
 struct Chain {
     grpc: GrpcClient,

@@ -28,7 +28,7 @@ use aegis_node::testnet::{
 use aegis_proto::aegis::delegation::v1::{OperatorStake, QueryOperatorRequest};
 use aegis_proto::aegis::slashing::v1::query_client::QueryClient as SlashingClient;
 use aegis_proto::aegis::slashing::v1::{MsgUnjail, QuerySigningInfoRequest, SigningInfo};
-use common::{cometbft, repo_root, Devnet, AEGISD};
+use common::{repo_root, Devnet};
 use tendermint_rpc::Client;
 
 const BASE_PORT: u16 = 28100;
@@ -146,20 +146,10 @@ fn mul_wad(x: u128, wad: u128) -> u128 {
     x * wad / WAD
 }
 
-/// `scripts/devnet.sh ARGS --dir DIR` with this build's aegisd and the pinned CometBFT.
+/// `scripts/devnet.sh ARGS --dir DIR`, which must succeed; its output.
 fn devnet_script(args: &[&str], dir: &Path) -> String {
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/devnet.sh"))
-        .args(args)
-        .arg("--dir")
-        .arg(dir)
-        .env("AEGISD_BIN", AEGISD)
-        .env("AEGIS_DEVNET_TIMEOUT", "90")
-        .env("PATH", format!("{}:{}", cometbft().parent().unwrap().display(), std::env::var("PATH").unwrap()))
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "devnet.sh {args:?} failed:\n{text}");
+    let (ok, text) = common::devnet_script(args, dir);
+    assert!(ok, "devnet.sh {args:?} failed:\n{text}");
     text
 }
 

@@ -481,7 +481,10 @@ impl<S: StoreWrite + Send + Sync> ExecutionContext for IbcContext<'_, S> {
     }
 
     fn emit_ibc_event(&mut self, event: IbcEvent) -> Result<(), HostError> {
-        let event: Event = event.try_into().map_err(|e| HostError::invalid_state(format!("cannot encode IBC event: {e:?}")))?;
+        let event: Event = match packet_event_with_binary_data(&event) {
+            Some(e) => e,
+            None => event.try_into().map_err(|e| HostError::invalid_state(format!("cannot encode IBC event: {e:?}")))?,
+        };
         self.record(event);
         Ok(())
     }
@@ -489,5 +492,125 @@ impl<S: StoreWrite + Send + Sync> ExecutionContext for IbcContext<'_, S> {
     fn log_message(&mut self, message: String) -> Result<(), HostError> {
         tracing::debug!(target: "ibc", "{message}");
         Ok(())
+    }
+}
+
+/// ibc-rs cannot encode the event of a packet whose data is not UTF-8 (its
+/// deprecated `packet_data` attribute is a string), which would make such a
+/// packet impossible to send, receive or acknowledge. ibc-go emits the
+/// bytes as they are; Aegis emits `packet_data` lossily and
+/// `packet_data_hex` exactly (what relayers read). `None` when the event
+/// needs no such care.
+fn packet_event_with_binary_data(event: &IbcEvent) -> Option<Event> {
+    use ibc_core::channel::types::events::{ReceivePacket, SendPacket, WriteAcknowledgement};
+    use ibc_core::channel::types::packet::Packet;
+    // The getters name the sides from each event's point of view
+    // (`ReceivePacket::port_id_on_b` is the *source* port), so each case
+    // says which getter holds the source and which the destination.
+    macro_rules! lossy {
+        ($e:expr, $seq:ident, $src_port:ident, $src_chan:ident, $dst_port:ident, $dst_chan:ident) => {{
+            if std::str::from_utf8($e.packet_data()).is_ok() {
+                return None;
+            }
+            let packet = Packet {
+                seq_on_a: *$e.$seq(),
+                port_id_on_a: $e.$src_port().clone(),
+                chan_id_on_a: $e.$src_chan().clone(),
+                port_id_on_b: $e.$dst_port().clone(),
+                chan_id_on_b: $e.$dst_chan().clone(),
+                data: String::from_utf8_lossy($e.packet_data()).into_owned().into_bytes(),
+                timeout_height_on_b: *$e.timeout_height_on_b(),
+                timeout_timestamp_on_b: *$e.timeout_timestamp_on_b(),
+            };
+            (packet, $e.packet_data().to_vec())
+        }};
+    }
+    let (rebuilt, data) = match event {
+        IbcEvent::SendPacket(e) => {
+            let (p, d) = lossy!(e, seq_on_a, port_id_on_a, chan_id_on_a, port_id_on_b, chan_id_on_b);
+            (IbcEvent::SendPacket(SendPacket::new(p, *e.channel_ordering(), e.conn_id_on_a().clone())), d)
+        }
+        IbcEvent::ReceivePacket(e) => {
+            let (p, d) = lossy!(e, seq_on_b, port_id_on_b, chan_id_on_b, port_id_on_a, chan_id_on_a);
+            (IbcEvent::ReceivePacket(ReceivePacket::new(p, *e.channel_ordering(), e.conn_id_on_a().clone())), d)
+        }
+        IbcEvent::WriteAcknowledgement(e) => {
+            let (p, d) = lossy!(e, seq_on_a, port_id_on_a, chan_id_on_a, port_id_on_b, chan_id_on_b);
+            (IbcEvent::WriteAcknowledgement(WriteAcknowledgement::new(p, e.acknowledgement().clone(), e.conn_id_on_b().clone())), d)
+        }
+        _ => return None,
+    };
+    let mut event: Event = rebuilt.try_into().ok()?;
+    for a in event.attributes.iter_mut() {
+        if a.key_str().ok() == Some("packet_data_hex") {
+            *a = ("packet_data_hex", hex::encode(&data)).into();
+        }
+    }
+    Some(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use ibc_core::channel::types::acknowledgement::Acknowledgement;
+    use ibc_core::channel::types::channel::Order;
+    use ibc_core::channel::types::events::{ReceivePacket, SendPacket, WriteAcknowledgement};
+    use ibc_core::channel::types::packet::Packet;
+    use ibc_core::channel::types::timeout::{TimeoutHeight, TimeoutTimestamp};
+    use ibc_core::client::types::Height;
+
+    use super::*;
+
+    fn packet(data: Vec<u8>) -> Packet {
+        Packet {
+            seq_on_a: 5u64.into(),
+            port_id_on_a: "transfer".parse().unwrap(),
+            chan_id_on_a: "channel-1".parse().unwrap(),
+            port_id_on_b: "other".parse().unwrap(),
+            chan_id_on_b: "channel-7".parse().unwrap(),
+            data,
+            timeout_height_on_b: TimeoutHeight::At(Height::new(0, 99).unwrap()),
+            timeout_timestamp_on_b: TimeoutTimestamp::Never,
+        }
+    }
+
+    fn attrs(e: &Event) -> Vec<(String, String)> {
+        e.attributes.iter().map(|a| (a.key_str().unwrap().to_string(), a.value_str().unwrap().to_string())).collect()
+    }
+
+    /// Binary packet data gets the same event as text data would, except
+    /// `packet_data` (lossy) and `packet_data_hex` (the exact bytes).
+    #[test]
+    fn packet_events_of_binary_data_keep_every_other_attribute() {
+        let conn: ConnectionId = "connection-3".parse().unwrap();
+        let ack = Acknowledgement::try_from(b"{}".to_vec()).unwrap();
+        let cases: Vec<fn(Packet) -> IbcEvent> = vec![
+            |p| IbcEvent::SendPacket(SendPacket::new(p, Order::Unordered, "connection-3".parse().unwrap())),
+            |p| IbcEvent::ReceivePacket(ReceivePacket::new(p, Order::Unordered, "connection-3".parse().unwrap())),
+        ];
+        let binary = vec![0xff, 0x00, 0x41];
+        let text = String::from_utf8_lossy(&binary).into_owned().into_bytes();
+        let mut events: Vec<(IbcEvent, IbcEvent)> = cases.iter().map(|make| (make(packet(binary.clone())), make(packet(text.clone())))).collect();
+        events.push((
+            IbcEvent::WriteAcknowledgement(WriteAcknowledgement::new(packet(binary.clone()), ack.clone(), conn.clone())),
+            IbcEvent::WriteAcknowledgement(WriteAcknowledgement::new(packet(text.clone()), ack, conn)),
+        ));
+        for (bin, txt) in events {
+            let got = packet_event_with_binary_data(&bin).expect("binary data needs the fallback");
+            let want: Event = txt.try_into().unwrap();
+            assert_eq!(got.kind, want.kind);
+            let (got, want) = (attrs(&got), attrs(&want));
+            for ((gk, gv), (wk, wv)) in got.iter().zip(want.iter()) {
+                assert_eq!(gk, wk);
+                if gk == "packet_data_hex" {
+                    assert_eq!(gv, "ff0041");
+                } else {
+                    assert_eq!(gv, wv, "{gk}");
+                }
+            }
+            assert_eq!(got.len(), want.len());
+            assert!(got.iter().any(|(k, v)| k == "packet_src_channel" && v == "channel-1"));
+            assert!(got.iter().any(|(k, v)| k == "packet_dst_channel" && v == "channel-7"));
+        }
+        assert!(packet_event_with_binary_data(&IbcEvent::SendPacket(SendPacket::new(packet(b"text".to_vec()), Order::Unordered, "connection-0".parse().unwrap()))).is_none());
     }
 }

@@ -43,3 +43,28 @@ pub trait IbcRead: StoreRead {
 }
 
 impl<T: StoreRead + ?Sized> IbcRead for T {}
+
+/// A packet (and, for `write_acknowledgement`, its acknowledgement) read
+/// back from a packet event's ibc-go attributes, as relayers read them:
+/// `packet_sequence`, `packet_src_port`, ..., `packet_data_hex`,
+/// `packet_timeout_height` (`<revision>-<height>`), `packet_ack_hex`.
+/// `None` if the event lacks a sequence or its hex does not decode.
+pub fn packet_from_event(e: &tendermint::abci::Event) -> Option<(ibc_proto::ibc::core::channel::v1::Packet, Vec<u8>)> {
+    let get = |k: &str| -> String {
+        e.attributes.iter().find(|a| a.key_str().ok() == Some(k)).and_then(|a| a.value_str().ok().map(str::to_string)).unwrap_or_default()
+    };
+    let (revision_number, revision_height) =
+        get("packet_timeout_height").split_once('-').map(|(r, h)| (r.parse().unwrap_or(0), h.parse().unwrap_or(0))).unwrap_or((0, 0));
+    let packet = ibc_proto::ibc::core::channel::v1::Packet {
+        sequence: get("packet_sequence").parse().ok()?,
+        source_port: get("packet_src_port"),
+        source_channel: get("packet_src_channel"),
+        destination_port: get("packet_dst_port"),
+        destination_channel: get("packet_dst_channel"),
+        data: hex::decode(get("packet_data_hex")).ok()?,
+        timeout_height: Some(ibc_proto::ibc::core::client::v1::Height { revision_number, revision_height }),
+        timeout_timestamp: get("packet_timeout_timestamp").parse().unwrap_or(0),
+    };
+    let ack = hex::decode(get("packet_ack_hex")).ok()?;
+    Some((packet, ack))
+}

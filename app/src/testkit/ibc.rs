@@ -480,48 +480,10 @@ pub fn attr(events: &[Event], kind: &str, key: &str) -> String {
 
 /// Packets from `send_packet` events, as a relayer reads them.
 pub fn sent_packets(events: &[Event]) -> Vec<ch::Packet> {
-    packets_in(events, "send_packet")
-}
-
-fn packets_in(events: &[Event], kind: &str) -> Vec<ch::Packet> {
-    events
-        .iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| {
-            let get = |k: &str| {
-                e.attributes
-                    .iter()
-                    .find(|a| a.key_str().ok() == Some(k))
-                    .and_then(|a| a.value_str().ok().map(str::to_string))
-                    .unwrap_or_default()
-            };
-            let (rev, h) = get("packet_timeout_height").split_once('-').map(|(r, h)| (r.parse().unwrap_or(0), h.parse().unwrap_or(0))).unwrap_or((0, 0));
-            ch::Packet {
-                sequence: get("packet_sequence").parse().expect("sequence"),
-                source_port: get("packet_src_port"),
-                source_channel: get("packet_src_channel"),
-                destination_port: get("packet_dst_port"),
-                destination_channel: get("packet_dst_channel"),
-                data: hex::decode(get("packet_data_hex")).expect("hex data"),
-                timeout_height: Some(cl::Height { revision_number: rev, revision_height: h }),
-                timeout_timestamp: get("packet_timeout_timestamp").parse().unwrap_or(0),
-            }
-        })
-        .collect()
+    events.iter().filter(|e| e.kind == "send_packet").map(|e| crate::ibc::packet_from_event(e).expect("a packet event").0).collect()
 }
 
 /// (packet, acknowledgement bytes) from `write_acknowledgement` events.
 pub fn written_acks(events: &[Event]) -> Vec<(ch::Packet, Vec<u8>)> {
-    let packets = packets_in(events, "write_acknowledgement");
-    let acks = events
-        .iter()
-        .filter(|e| e.kind == "write_acknowledgement")
-        .map(|e| {
-            e.attributes
-                .iter()
-                .find(|a| a.key_str().ok() == Some("packet_ack_hex"))
-                .and_then(|a| a.value_str().ok().map(|v| hex::decode(v).expect("hex ack")))
-                .unwrap_or_default()
-        });
-    packets.into_iter().zip(acks).collect()
+    events.iter().filter(|e| e.kind == "write_acknowledgement").map(|e| crate::ibc::packet_from_event(e).expect("a packet event")).collect()
 }

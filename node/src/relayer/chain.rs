@@ -197,24 +197,6 @@ impl Chain {
 }
 
 fn packet_of_event(e: &tendermint::abci::Event) -> Result<PacketEvent> {
-    let get = |k: &str| -> String {
-        e.attributes
-            .iter()
-            .find(|a| a.key_str().ok() == Some(k))
-            .and_then(|a| a.value_str().ok().map(str::to_string))
-            .unwrap_or_default()
-    };
-    let (rev, h) = get("packet_timeout_height").split_once('-').map(|(r, h)| (r.parse().unwrap_or(0), h.parse().unwrap_or(0))).unwrap_or((0, 0));
-    let packet = ch::Packet {
-        sequence: get("packet_sequence").parse().context("packet_sequence")?,
-        source_port: get("packet_src_port"),
-        source_channel: get("packet_src_channel"),
-        destination_port: get("packet_dst_port"),
-        destination_channel: get("packet_dst_channel"),
-        data: hex::decode(get("packet_data_hex")).context("packet_data_hex")?,
-        timeout_height: Some(cl::Height { revision_number: rev, revision_height: h }),
-        timeout_timestamp: get("packet_timeout_timestamp").parse().unwrap_or(0),
-    };
-    let ack = hex::decode(get("packet_ack_hex")).unwrap_or_default();
+    let (packet, ack) = aegis_app::ibc::packet_from_event(e).ok_or_else(|| anyhow!("a {} event without a well-formed packet", e.kind))?;
     Ok(PacketEvent { packet, ack })
 }

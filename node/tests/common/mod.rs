@@ -20,6 +20,40 @@ use tendermint_rpc::{Client, HttpClient};
 
 pub const AEGISD: &str = env!("CARGO_BIN_EXE_aegisd");
 
+/// `scripts/devnet.sh ARGS --dir DIR` with this build's aegisd and the
+/// pinned CometBFT: (succeeded, stdout + stderr).
+pub fn devnet_script(args: &[&str], dir: &Path) -> (bool, String) {
+    let out = Command::new("bash")
+        .arg(repo_root().join("scripts/devnet.sh"))
+        .args(args)
+        .arg("--dir")
+        .arg(dir)
+        .env("AEGISD_BIN", AEGISD)
+        .env("AEGIS_DEVNET_TIMEOUT", "90")
+        .env("PATH", format!("{}:{}", cometbft().parent().unwrap().display(), std::env::var("PATH").unwrap()))
+        .output()
+        .unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Runs `devnet.sh down` on drop, so what the script started stops even
+/// when the test fails; on a failure it first prints the tails of the
+/// relayer logs, if any.
+pub struct ScriptDown(pub PathBuf);
+
+impl Drop for ScriptDown {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for log in ["relayer-1.log", "relayer-1-create.log"] {
+                let Ok(text) = std::fs::read_to_string(self.0.join(log)) else { continue };
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                eprintln!("----- last lines of {log} -----\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            }
+        }
+        let _ = devnet_script(&["down"], &self.0);
+    }
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
