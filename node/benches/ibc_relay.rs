@@ -118,4 +118,10 @@ async fn main() {
     println!("| all sent on A | {:.2} | {:.0} |", sent_at.as_secs_f64(), n as f64 / sent_at.as_secs_f64());
     println!("| all received on B | {:.2} | {:.0} |", delivered_at.as_secs_f64(), n as f64 / delivered_at.as_secs_f64());
     println!("| all acknowledged on A | {:.2} | {:.0} |", acked_at.as_secs_f64(), n as f64 / acked_at.as_secs_f64());
+    if std::env::var("IBC_BENCH_LOG").is_ok() {
+        let log = std::fs::read_to_string(dir.join("relayer-1.log")).unwrap_or_default();
+        for line in log.lines().filter(|l| l.contains("delivered") || l.contains("acknowledged") || l.contains("WARN")) {
+            println!("{line}");
+        }
+    }
 }
