@@ -13,7 +13,6 @@ use aegis_app::signer::{pack, Signer};
 use aegis_app::testkit::ibc::{ok, sent_packets, written_acks, Relayer, Side};
 use aegis_app::testkit::{genesis_with, test_signer, TestChain};
 use aegis_app::types::{Address, Coin, NATIVE_DENOM};
-use ibc_proto::cosmos::base::v1beta1::Coin as IbcCoin;
 use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
 use ibc_proto::ibc::core::client::v1::Height as RawHeight;
 
@@ -46,19 +45,7 @@ async fn chains() -> (TestChain, TestChain, Relayer) {
 }
 
 fn transfer(from: &Signer, channel: &str, to: &Address, denom: &str, amount: u128, timeout_height: u64) -> cosmrs::Any {
-    pack(
-        "/ibc.applications.transfer.v1.MsgTransfer",
-        &MsgTransfer {
-            source_port: "transfer".into(),
-            source_channel: channel.into(),
-            token: Some(IbcCoin { denom: denom.into(), amount: amount.to_string() }),
-            sender: from.address.to_string(),
-            receiver: to.to_string(),
-            timeout_height: Some(RawHeight { revision_number: 0, revision_height: timeout_height }),
-            timeout_timestamp: 0,
-            memo: String::new(),
-        },
-    )
+    aegis_app::testkit::ibc::transfer_msg(&from.address, channel, &to.to_string(), denom, amount, timeout_height)
 }
 
 #[tokio::test]
@@ -511,4 +498,57 @@ async fn a_packet_whose_data_is_not_utf8_is_received() {
     let acks = written_acks(&out.events);
     assert_eq!(acks.len(), 1);
     assert!(String::from_utf8(acks[0].1.clone()).unwrap().starts_with(r#"{"error":"#), "an error acknowledgement");
+}
+
+/// Expired consensus states are pruned oldest first, at most
+/// `PRUNE_BATCH` (16) per update, so an update's cost does not grow with
+/// the states a client keeps; a backlog goes over the next updates.
+#[tokio::test]
+async fn expired_consensus_states_are_pruned_sixteen_per_update() {
+    use aegis_app::ibc::context::PRUNE_BATCH;
+    use aegis_app::testkit::ibc::update_client_msg;
+    let (mut a, mut b, mut r) = chains().await;
+    let trusting = UNBONDING.as_secs() as i64 * 2 / 3;
+    let stored = |a: &TestChain, client: String| {
+        let snap = a.storage().latest_snapshot();
+        async move {
+            aegis_app::ibc::state::scan_raw(&snap, &format!("ibc/clients/{client}/consensusHeights/")).await.unwrap().len()
+        }
+    };
+    let update = |b: &mut TestChain, r: &mut aegis_app::testkit::ibc::Relayer| {
+        let msg = update_client_msg(b, &r.ids.client_on_a, r.trusted_on_a, b.height, &relayer_a());
+        r.trusted_on_a = b.height;
+        msg
+    };
+    // The states from client creation and the handshakes, then 20, then
+    // half a trusting period later 20 more.
+    let initial = stored(&a, r.ids.client_on_a.clone()).await;
+    for round in 0..2 {
+        for _ in 0..20 {
+            b.block(vec![]).await;
+            a.time = a.time.max(b.time);
+            let msg = update(&mut b, &mut r);
+            ok(&a.exec(&relayer_a(), vec![msg]).await, "update");
+        }
+        if round == 0 {
+            b.skip_time(trusting / 2);
+        }
+    }
+    let before = stored(&a, r.ids.client_on_a.clone()).await;
+    // Past the first 20's expiry, before the second 20's.
+    b.skip_time(trusting / 2 + 600);
+    b.block(vec![]).await;
+    a.time = a.time.max(b.time);
+    let msg = update(&mut b, &mut r);
+    ok(&a.exec(&relayer_a(), vec![msg]).await, "update after the first states expired");
+    let after_one = stored(&a, r.ids.client_on_a.clone()).await;
+    assert_eq!(after_one, before + 1 - PRUNE_BATCH, "16 pruned, 1 added");
+    b.block(vec![]).await;
+    a.time = a.time.max(b.time);
+    let msg = update(&mut b, &mut r);
+    ok(&a.exec(&relayer_a(), vec![msg]).await, "next update");
+    let after_two = stored(&a, r.ids.client_on_a.clone()).await;
+    // Every state from before the first skip is gone now.
+    assert!(initial + 20 > PRUNE_BATCH, "a backlog larger than one batch");
+    assert_eq!(after_two, before + 2 - (initial + 20), "the rest of the backlog pruned");
 }

@@ -12,10 +12,9 @@ use std::time::{Duration, Instant};
 
 use aegis_app::auth::params::MinGasPrice;
 use aegis_app::ibc::transfer::denom_hash;
-use aegis_app::signer::{pack, Signer};
+use aegis_app::signer::Signer;
 use aegis_app::types::{Address, NATIVE_DENOM};
 use aegis_node::client::GrpcClient;
-use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
 use ibc_proto::ibc::core::channel::v1 as ch;
 use serde_json::Value;
 
@@ -43,19 +42,7 @@ impl Drop for Down {
 }
 
 fn transfer(from: &Signer, to: &Address, amount: u128) -> cosmrs::Any {
-    pack(
-        "/ibc.applications.transfer.v1.MsgTransfer",
-        &MsgTransfer {
-            source_port: "transfer".into(),
-            source_channel: "channel-0".into(),
-            token: Some(ibc_proto::cosmos::base::v1beta1::Coin { denom: NATIVE_DENOM.into(), amount: amount.to_string() }),
-            sender: from.address.to_string(),
-            receiver: to.to_string(),
-            timeout_height: Some(ibc_proto::ibc::core::client::v1::Height { revision_number: 0, revision_height: 10_000_000 }),
-            timeout_timestamp: 0,
-            memo: String::new(),
-        },
-    )
+    aegis_app::testkit::ibc::transfer_msg(&from.address, "channel-0", &to.to_string(), NATIVE_DENOM, amount, 10_000_000)
 }
 
 async fn pending(c: &GrpcClient) -> usize {
@@ -118,4 +105,10 @@ async fn main() {
     println!("| all sent on A | {:.2} | {:.0} |", sent_at.as_secs_f64(), n as f64 / sent_at.as_secs_f64());
     println!("| all received on B | {:.2} | {:.0} |", delivered_at.as_secs_f64(), n as f64 / delivered_at.as_secs_f64());
     println!("| all acknowledged on A | {:.2} | {:.0} |", acked_at.as_secs_f64(), n as f64 / acked_at.as_secs_f64());
+    if std::env::var("IBC_BENCH_LOG").is_ok() {
+        let log = std::fs::read_to_string(dir.join("relayer-1.log")).unwrap_or_default();
+        for line in log.lines().filter(|l| l.contains("delivered") || l.contains("acknowledged") || l.contains("WARN")) {
+            println!("{line}");
+        }
+    }
 }

@@ -15,13 +15,11 @@ use std::time::{Duration, Instant};
 
 use aegis_app::auth::params::MinGasPrice;
 use aegis_app::ibc::transfer::{denom_hash, escrow_address};
-use aegis_app::signer::{pack, Signer};
+use aegis_app::signer::Signer;
 use aegis_app::types::{Address, Coin, NATIVE_DENOM};
 use aegis_node::client::GrpcClient;
 use common::AEGISD;
-use ibc_proto::ibc::applications::transfer::v1::MsgTransfer;
 use ibc_proto::ibc::core::channel::v1 as ch;
-use ibc_proto::ibc::core::client::v1::Height as RawHeight;
 use serde_json::Value;
 
 const BASE_PORT: u16 = 28400;
@@ -50,19 +48,7 @@ async fn send(c: &GrpcClient, from: &Signer, msgs: Vec<cosmrs::Any>) -> u128 {
 }
 
 fn transfer(from: &Signer, channel: &str, to: &Address, denom: &str, amount: u128, timeout_height: u64) -> cosmrs::Any {
-    pack(
-        "/ibc.applications.transfer.v1.MsgTransfer",
-        &MsgTransfer {
-            source_port: "transfer".into(),
-            source_channel: channel.into(),
-            token: Some(ibc_proto::cosmos::base::v1beta1::Coin { denom: denom.into(), amount: amount.to_string() }),
-            sender: from.address.to_string(),
-            receiver: to.to_string(),
-            timeout_height: Some(RawHeight { revision_number: 0, revision_height: timeout_height }),
-            timeout_timestamp: 0,
-            memo: String::new(),
-        },
-    )
+    aegis_app::testkit::ibc::transfer_msg(&from.address, channel, &to.to_string(), denom, amount, timeout_height)
 }
 
 async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut f: F)

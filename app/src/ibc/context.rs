@@ -139,20 +139,23 @@ impl<'a, S: StoreWrite + Send + Sync> IbcContext<'a, S> {
         self.state.borrow_mut().record(Event { kind: event.kind, attributes });
     }
 
-    /// All heights of a client's stored consensus states, ascending.
-    fn consensus_heights(&self, client_id: &ClientId) -> Result<Vec<Height>, HostError> {
+    /// Heights of a client's stored consensus states, ascending, read from
+    /// the ordered index until `stop` says so or `limit` are read.
+    fn consensus_heights_until(&self, client_id: &ClientId, limit: usize, mut stop: impl FnMut(&Height) -> bool + Send) -> Result<Vec<Height>, HostError> {
         let prefix = keys::consensus_heights(client_id.as_str());
-        let entries = self.state.borrow().scan(&prefix).map_err(host_err)?;
-        entries
-            .iter()
-            .map(|(k, _)| {
-                let suffix = &k[prefix.len()..];
-                let (rev, h) = suffix.split_once('-').ok_or_else(|| decode_err(k, "bad height key"))?;
-                let rev = rev.parse::<u64>().map_err(|e| decode_err(k, e))?;
-                let h = h.parse::<u64>().map_err(|e| decode_err(k, e))?;
-                Height::new(rev, h).map_err(|e| decode_err(k, e))
-            })
-            .collect()
+        let parse = |k: &str| -> Option<Height> {
+            let (rev, h) = keys::parse_consensus_height(&k[prefix.len()..])?;
+            Height::new(rev, h).ok()
+        };
+        let mut stop_at = |k: &str| parse(k).map(|h| stop(&h)).unwrap_or(true);
+        let entries = self.state.borrow().scan_until(&prefix, limit, &mut stop_at).map_err(host_err)?;
+        entries.iter().map(|(k, _)| parse(k).ok_or_else(|| decode_err(k, "bad height key"))).collect()
+    }
+
+    /// The client's latest verified height (its consensus state there is
+    /// the newest one it holds).
+    fn latest_height(&self, client_id: &ClientId) -> Result<Height, HostError> {
+        Ok(ClientValidationContext::client_state(self, client_id)?.inner().latest_height)
     }
 
     /// This chain's height as IBC sees it (revision from the chain id).
@@ -229,26 +232,54 @@ impl<S: StoreWrite + Send + Sync> ExtClientValidationContext for IbcContext<'_, 
         ValidationContext::host_height(self)
     }
 
+    /// The oldest [`PRUNE_BATCH`] heights, not all of them. ibc-rs asks for
+    /// this list only to prune expired consensus states after an update,
+    /// oldest first, stopping at the first live one; listing every height
+    /// would make each update cost more with every state a client keeps
+    /// (up to trusting period / block time of them). So at most
+    /// `PRUNE_BATCH` expired states go per update (one does in the steady
+    /// state of an update per block), and a backlog goes over the next
+    /// updates.
     fn consensus_state_heights(&self, client_id: &ClientId) -> Result<Vec<Height>, HostError> {
-        self.consensus_heights(client_id)
+        self.consensus_heights_until(client_id, PRUNE_BATCH, |_| false)
     }
 
+    /// The consensus state just above `height`. A header above the client's
+    /// latest height (the usual update) has none, known without a scan;
+    /// filling in an older height scans the index from the oldest up to it.
     fn next_consensus_state(&self, client_id: &ClientId, height: &Height) -> Result<Option<TmConsensusState>, HostError> {
-        let heights = self.consensus_heights(client_id)?;
-        match heights.into_iter().find(|h| h > height) {
+        if *height >= self.latest_height(client_id)? {
+            return Ok(None);
+        }
+        let heights = self.consensus_heights_until(client_id, usize::MAX, |h| h > height)?;
+        match heights.last().filter(|h| *h > height) {
             Some(h) => Ok(Some(self.consensus_state(&ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height()))?)),
             None => Ok(None),
         }
     }
 
+    /// The consensus state just below `height`: for a header above the
+    /// client's latest height, the latest one (no scan).
     fn prev_consensus_state(&self, client_id: &ClientId, height: &Height) -> Result<Option<TmConsensusState>, HostError> {
-        let heights = self.consensus_heights(client_id)?;
-        match heights.into_iter().rev().find(|h| h < height) {
-            Some(h) => Ok(Some(self.consensus_state(&ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height()))?)),
+        let latest = self.latest_height(client_id)?;
+        let below = if *height > latest {
+            Some(latest)
+        } else {
+            let heights = self.consensus_heights_until(client_id, usize::MAX, |h| h >= height)?;
+            heights.into_iter().rev().find(|h| h < height)
+        };
+        match below {
+            Some(h) => match self.get(&keys::path(ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height())))? {
+                Some(_) => Ok(Some(self.consensus_state(&ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height()))?)),
+                None => Ok(None),
+            },
             None => Ok(None),
         }
     }
 }
+
+/// How many expired consensus states one client update may prune.
+pub const PRUNE_BATCH: usize = 16;
 
 impl<S: StoreWrite + Send + Sync> ValidationContext for IbcContext<'_, S> {
     type V = Self;

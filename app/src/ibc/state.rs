@@ -121,6 +121,10 @@ pub trait SyncStore {
     fn remove(&mut self, key: String) -> AppResult<()>;
     /// Every (key, value) under a prefix, in key order.
     fn scan(&self, prefix: &str) -> AppResult<Vec<(String, Vec<u8>)>>;
+    /// The (key, value) pairs under a prefix, in key order, up to and
+    /// including the first for which `stop` says so (or `limit` of them):
+    /// reading stops there, so the cost is what was read, not what exists.
+    fn scan_until(&self, prefix: &str, limit: usize, stop: &mut (dyn FnMut(&str) -> bool + Send)) -> AppResult<Vec<(String, Vec<u8>)>>;
 }
 
 impl<S: StoreWrite + Send + Sync> SyncStore for S {
@@ -138,6 +142,26 @@ impl<S: StoreWrite + Send + Sync> SyncStore for S {
 
     fn scan(&self, prefix: &str) -> AppResult<Vec<(String, Vec<u8>)>> {
         block_on(self.read_prefix(prefix))
+    }
+
+    fn scan_until(&self, prefix: &str, limit: usize, stop: &mut (dyn FnMut(&str) -> bool + Send)) -> AppResult<Vec<(String, Vec<u8>)>> {
+        block_on(async {
+            let mut stream = Box::pin(self.prefix_raw(prefix));
+            let mut out = Vec::new();
+            while out.len() < limit {
+                let Some(item) = stream.next().await else { break };
+                let (k, v) = item?;
+                if let Some(m) = self.gas_meter() {
+                    m.charge_iter((k.len() + v.len()) as u64)?;
+                }
+                let done = stop(&k);
+                out.push((k, v));
+                if done {
+                    break;
+                }
+            }
+            Ok(out)
+        })
     }
 }
 

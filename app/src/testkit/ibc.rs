@@ -478,6 +478,24 @@ pub fn attr(events: &[Event], kind: &str, key: &str) -> String {
         .unwrap_or_else(|| panic!("no {kind}.{key} in events {events:?}"))
 }
 
+/// An ICS-20 `MsgTransfer` on port `transfer`, timing out at height
+/// `0-timeout_height` on the receiving chain (no timestamp timeout).
+pub fn transfer_msg(sender: &crate::types::Address, channel: &str, receiver: &str, denom: &str, amount: u128, timeout_height: u64) -> cosmrs::Any {
+    pack(
+        "/ibc.applications.transfer.v1.MsgTransfer",
+        &ibc_proto::ibc::applications::transfer::v1::MsgTransfer {
+            source_port: "transfer".into(),
+            source_channel: channel.into(),
+            token: Some(ibc_proto::cosmos::base::v1beta1::Coin { denom: denom.into(), amount: amount.to_string() }),
+            sender: sender.to_string(),
+            receiver: receiver.into(),
+            timeout_height: Some(cl::Height { revision_number: 0, revision_height: timeout_height }),
+            timeout_timestamp: 0,
+            memo: String::new(),
+        },
+    )
+}
+
 /// Packets from `send_packet` events, as a relayer reads them.
 pub fn sent_packets(events: &[Event]) -> Vec<ch::Packet> {
     events.iter().filter(|e| e.kind == "send_packet").map(|e| crate::ibc::packet_from_event(e).expect("a packet event").0).collect()

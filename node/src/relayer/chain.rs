@@ -185,7 +185,7 @@ impl Chain {
     /// `write_acknowledgement`), as relayers read them.
     pub async fn packet_events(&self, kind: &str, query: String) -> Result<Vec<PacketEvent>> {
         let q: tendermint_rpc::query::Query = query.parse().map_err(|e| anyhow!("event query {query}: {e}"))?;
-        let r = self.rpc.tx_search(q, false, 1, 100, Order::Ascending).await?;
+        let r = self.rpc.tx_search(q, false, 1, 100, Order::Descending).await?;
         let mut out = Vec::new();
         for tx in r.txs {
             for e in tx.tx_result.events.iter().filter(|e| e.kind == kind) {

@@ -21,7 +21,7 @@ use super::config::RelayerConfig;
 use aegis_app::signer::pack;
 
 /// Packets per transaction (the relayer batches a client update with them).
-const BATCH: usize = 50;
+const BATCH: usize = 100;
 
 /// One direction of the path: packets from `src` to `dst`.
 pub struct Direction {
@@ -86,19 +86,40 @@ async fn acknowledged(dst: &Chain, port: &str, channel: &str, seqs: &[u64]) -> R
     Ok(r.acknowledgements.into_iter().map(|a| a.sequence).collect())
 }
 
-/// The packet a `send_packet` event on `src` recorded.
-async fn sent_packet(src: &Chain, d: &Direction, seq: u64) -> Result<Option<ch::Packet>> {
-    let q = format!("send_packet.packet_src_port='{}' AND send_packet.packet_src_channel='{}' AND send_packet.packet_sequence='{seq}'", d.port, d.src_channel);
-    Ok(src.packet_events("send_packet", q).await?.into_iter().map(|e| e.packet).find(|p| p.sequence == seq && p.source_channel == d.src_channel))
+/// Packet events found so far in a round, by sequence: one `tx_search`
+/// usually returns a transaction holding many packets (a relayer's or a
+/// user's batch), so the rest need no search of their own.
+type Found = std::collections::BTreeMap<u64, PacketEvent>;
+
+/// Search `chain` for the `kind` event of packet `seq` on `channel`
+/// (`send_packet`: the source channel; `write_acknowledgement`: the
+/// destination channel). The query names only the sequence: CometBFT's kv
+/// indexer scans every match of each condition, and the sequence is the
+/// only selective one; the port and channel are checked here.
+async fn packet_event(chain: &Chain, kind: &str, port: &str, channel: &str, seq: u64, found: &mut Found) -> Result<Option<PacketEvent>> {
+    if let Some(e) = found.get(&seq) {
+        return Ok(Some(e.clone()));
+    }
+    let ours = |e: &PacketEvent| {
+        if kind == "send_packet" {
+            e.packet.source_port == port && e.packet.source_channel == channel
+        } else {
+            e.packet.destination_port == port && e.packet.destination_channel == channel
+        }
+    };
+    for e in chain.packet_events(kind, format!("{kind}.packet_sequence='{seq}'")).await? {
+        if ours(&e) {
+            found.insert(e.packet.sequence, e);
+        }
+    }
+    Ok(found.get(&seq).cloned())
 }
 
-/// The acknowledgement `dst` wrote for a packet.
-async fn written_ack(dst: &Chain, d: &Direction, seq: u64) -> Result<Option<PacketEvent>> {
-    let q = format!(
-        "write_acknowledgement.packet_dst_port='{}' AND write_acknowledgement.packet_dst_channel='{}' AND write_acknowledgement.packet_sequence='{seq}'",
-        d.port, d.dst_channel
-    );
-    Ok(dst.packet_events("write_acknowledgement", q).await?.into_iter().find(|e| e.packet.sequence == seq && e.packet.destination_channel == d.dst_channel))
+/// Proofs of many paths at one height, up to 16 queries in flight (the
+/// node answers ABCI queries concurrently); in the order of `paths`.
+async fn prove_all(chain: &Chain, paths: impl Iterator<Item = String>, height: u64) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    use futures::StreamExt;
+    futures::stream::iter(paths.map(|path| async move { chain.prove(&path, height).await })).buffered(16).collect::<Vec<_>>().await.into_iter().collect()
 }
 
 /// Whether `p` can no longer be received on `dst`, judged by `dst`'s
@@ -126,8 +147,9 @@ pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats>
 
     let mut deliver = Vec::new();
     let mut expire = Vec::new();
+    let mut sent = Found::new();
     for seq in not_received.iter().copied().take(BATCH) {
-        match sent_packet(src, d, seq).await? {
+        match packet_event(src, "send_packet", &d.port, &d.src_channel, seq, &mut sent).await?.map(|e| e.packet) {
             Some(p) if timed_out(&p, dst_height, dst_time) => expire.push(p),
             Some(p) => deliver.push(p),
             None => warn!(chain = %src.id, seq, "no send_packet event found for a pending commitment (is the tx indexer on?)"),
@@ -137,8 +159,9 @@ pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats>
     if !deliver.is_empty() {
         let pr = prepare(src, dst, &d.client_on_dst).await?;
         let mut msgs: Vec<cosmrs::Any> = pr.update.into_iter().collect();
-        for p in &deliver {
-            let (_, proof) = src.prove(&format!("commitments/ports/{}/channels/{}/sequences/{}", p.source_port, p.source_channel, p.sequence), pr.q).await?;
+        let paths = deliver.iter().map(|p| format!("commitments/ports/{}/channels/{}/sequences/{}", p.source_port, p.source_channel, p.sequence));
+        let proofs = prove_all(src, paths, pr.q).await?;
+        for (p, (_, proof)) in deliver.iter().zip(proofs) {
             msgs.push(pack(
                 "/ibc.core.channel.v1.MsgRecvPacket",
                 &ch::MsgRecvPacket { packet: Some(p.clone()), proof_commitment: proof, proof_height: Some(src.height(pr.p)), signer: dst.signer.address.to_string() },
@@ -188,8 +211,9 @@ pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats>
     // Acknowledgements: packets `dst` received whose commitment is still on `src`.
     let acked = acknowledged(dst, &d.port, &d.dst_channel, &commitments).await?;
     let mut acks = Vec::new();
+    let mut written = Found::new();
     for seq in acked.into_iter().take(BATCH) {
-        match written_ack(dst, d, seq).await? {
+        match packet_event(dst, "write_acknowledgement", &d.port, &d.dst_channel, seq, &mut written).await? {
             Some(e) => acks.push(e),
             None => warn!(chain = %dst.id, seq, "no write_acknowledgement event found for an acknowledgement"),
         }
@@ -197,9 +221,10 @@ pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats>
     if !acks.is_empty() {
         let pr = prepare(dst, src, &d.client_on_src).await?;
         let mut msgs: Vec<cosmrs::Any> = pr.update.into_iter().collect();
-        for e in &acks {
+        let paths = acks.iter().map(|e| format!("acks/ports/{}/channels/{}/sequences/{}", e.packet.destination_port, e.packet.destination_channel, e.packet.sequence));
+        let proofs = prove_all(dst, paths, pr.q).await?;
+        for (e, (_, proof)) in acks.iter().zip(proofs) {
             let p = &e.packet;
-            let (_, proof) = dst.prove(&format!("acks/ports/{}/channels/{}/sequences/{}", p.destination_port, p.destination_channel, p.sequence), pr.q).await?;
             msgs.push(pack(
                 "/ibc.core.channel.v1.MsgAcknowledgement",
                 &ch::MsgAcknowledgement {
