@@ -552,3 +552,32 @@ async fn expired_consensus_states_are_pruned_sixteen_per_update() {
     assert!(initial + 20 > PRUNE_BATCH, "a backlog larger than one batch");
     assert_eq!(after_two, before + 2 - (initial + 20), "the rest of the backlog pruned");
 }
+
+/// Each commit signature in a client update is charged like a transaction
+/// signature (1,000 gas): one more signer costs exactly that plus its bytes.
+#[tokio::test]
+async fn client_update_gas_charges_each_header_signature() {
+    use aegis_app::testkit::ibc::header_msg;
+    use aegis_app::testkit::light::make_signed_header;
+    let mut gas_and_size = Vec::new();
+    // The same update on two identical pairs of chains, signed by 3 and by
+    // 4 of the 4 validators (both above 2/3).
+    for signers in [3, 4] {
+        let (mut a, mut b, r) = chains().await;
+        b.block(vec![]).await;
+        a.time = a.time.max(b.time);
+        let honest = b.light.headers[&b.height].clone();
+        let vals = b.light.validators.clone();
+        let time = (honest.header.time.unix_timestamp(), 0);
+        let sh = make_signed_header("aegis-b", b.height, time, honest.header.app_hash.as_bytes(), &vals, &vals, &b.light.keys[..signers], honest.header.last_block_id);
+        let msg = header_msg(&b, &r.ids.client_on_a, r.trusted_on_a, sh, &relayer_a());
+        let tx = a.sign(&relayer_a(), vec![msg]).await;
+        let size = tx.len() as u64;
+        let out = a.block(vec![tx]).await.tx_results.remove(0);
+        ok(&out, "update");
+        gas_and_size.push((out.gas_used, size));
+    }
+    let (g3, s3) = gas_and_size[0];
+    let (g4, s4) = gas_and_size[1];
+    assert_eq!(g4 - g3, 1_000 + (s4 - s3) * 10, "one signature: 1,000 gas, and its bytes at 10 gas each");
+}

@@ -173,6 +173,11 @@ impl Msg {
         let block = state.block_context().ok_or_else(|| AppError::internal("IBC message outside a block"))?;
         match self {
             Msg::Core { envelope, type_url, .. } => {
+                let sigs = header_signatures(envelope);
+                if sigs > 0 {
+                    let per_sig = state.gas_meter().map(|m| m.costs().sig_verify_secp256k1).unwrap_or(0);
+                    state.consume_gas(per_sig.saturating_mul(sigs), "light client signature checks")?;
+                }
                 let ctx = IbcContext::new(state, params, block, unbonding)?;
                 contain(type_url, || execute_core(ctx, envelope, type_url))
             }
@@ -206,6 +211,33 @@ fn contain(type_url: &str, f: impl FnOnce() -> AppResult<Any>) -> AppResult<Any>
             tracing::error!(target: "ibc", "{type_url} handler panicked: {what}");
             Err(AppError::internal(format!("{type_url} could not be handled: {what}")))
         }
+    }
+}
+
+/// Commit signatures carried by a client update or misbehaviour (both
+/// headers), each charged like a transaction signature: verifying them is
+/// most of an update's work (ed25519 costs about what secp256k1 does), and
+/// the light client may check every one.
+fn header_signatures(envelope: &MsgEnvelope) -> u64 {
+    use ibc_proto::ibc::lightclients::tendermint::v1::{Header, Misbehaviour};
+    let count = |h: &Option<Header>| -> u64 {
+        h.as_ref()
+            .and_then(|h| h.signed_header.as_ref())
+            .and_then(|sh| sh.commit.as_ref())
+            .map_or(0, |c| c.signatures.iter().filter(|s| !s.signature.is_empty()).count() as u64)
+    };
+    #[allow(deprecated)]
+    let any = match envelope {
+        MsgEnvelope::Client(ClientMsg::UpdateClient(m)) => &m.client_message,
+        MsgEnvelope::Client(ClientMsg::Misbehaviour(m)) => &m.misbehaviour,
+        _ => return 0,
+    };
+    match any.type_url.as_str() {
+        "/ibc.lightclients.tendermint.v1.Header" => Header::decode(any.value.as_slice()).map(|h| count(&Some(h))).unwrap_or(0),
+        "/ibc.lightclients.tendermint.v1.Misbehaviour" => {
+            Misbehaviour::decode(any.value.as_slice()).map(|m| count(&m.header_1) + count(&m.header_2)).unwrap_or(0)
+        }
+        _ => 0,
     }
 }
 
