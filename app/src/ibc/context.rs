@@ -152,6 +152,15 @@ impl<'a, S: StoreWrite + Send + Sync> IbcContext<'a, S> {
         entries.iter().map(|(k, _)| parse(k).ok_or_else(|| decode_err(k, "bad height key"))).collect()
     }
 
+    /// The client's consensus state at `h`, if it holds one (one read).
+    fn stored_consensus_state(&self, client_id: &ClientId, h: &Height) -> Result<Option<TmConsensusState>, HostError> {
+        let key = keys::path(ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height()));
+        match self.get(&key)? {
+            Some(bytes) => <TmConsensusState as Protobuf<ibc_core::primitives::proto::Any>>::decode_vec(&bytes).map(Some).map_err(|e| decode_err(&key, e)),
+            None => Ok(None),
+        }
+    }
+
     /// The client's latest verified height (its consensus state there is
     /// the newest one it holds).
     fn latest_height(&self, client_id: &ClientId) -> Result<Height, HostError> {
@@ -175,11 +184,10 @@ impl<S: StoreWrite + Send + Sync> ClientValidationContext for IbcContext<'_, S> 
     }
 
     fn consensus_state(&self, path: &ClientConsensusStatePath) -> Result<TmConsensusState, HostError> {
-        let key = keys::path(path);
-        let bytes = self.get_required(&key, || {
-            format!("client {} has no consensus state at height {}-{}", path.client_id, path.revision_number, path.revision_height)
-        })?;
-        <TmConsensusState as Protobuf<ibc_core::primitives::proto::Any>>::decode_vec(&bytes).map_err(|e| decode_err(&key, e))
+        let height = Height::new(path.revision_number, path.revision_height).map_err(HostError::invalid_state)?;
+        self.stored_consensus_state(&path.client_id, &height)?.ok_or_else(|| {
+            HostError::missing_state(format!("client {} has no consensus state at height {}-{}", path.client_id, path.revision_number, path.revision_height))
+        })
     }
 
     fn client_update_meta(&self, client_id: &ClientId, height: &Height) -> Result<(Timestamp, Height), HostError> {
@@ -253,7 +261,7 @@ impl<S: StoreWrite + Send + Sync> ExtClientValidationContext for IbcContext<'_, 
         }
         let heights = self.consensus_heights_until(client_id, usize::MAX, |h| h > height)?;
         match heights.last().filter(|h| *h > height) {
-            Some(h) => Ok(Some(self.consensus_state(&ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height()))?)),
+            Some(h) => self.stored_consensus_state(client_id, h),
             None => Ok(None),
         }
     }
@@ -269,10 +277,7 @@ impl<S: StoreWrite + Send + Sync> ExtClientValidationContext for IbcContext<'_, 
             heights.into_iter().rev().find(|h| h < height)
         };
         match below {
-            Some(h) => match self.get(&keys::path(ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height())))? {
-                Some(_) => Ok(Some(self.consensus_state(&ClientConsensusStatePath::new(client_id.clone(), h.revision_number(), h.revision_height()))?)),
-                None => Ok(None),
-            },
+            Some(h) => self.stored_consensus_state(client_id, &h),
             None => Ok(None),
         }
     }

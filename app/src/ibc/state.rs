@@ -119,11 +119,9 @@ pub trait SyncStore {
     fn get(&self, key: &str) -> AppResult<Option<Vec<u8>>>;
     fn put(&mut self, key: String, value: Vec<u8>) -> AppResult<()>;
     fn remove(&mut self, key: String) -> AppResult<()>;
-    /// Every (key, value) under a prefix, in key order.
-    fn scan(&self, prefix: &str) -> AppResult<Vec<(String, Vec<u8>)>>;
     /// The (key, value) pairs under a prefix, in key order, up to and
-    /// including the first for which `stop` says so (or `limit` of them):
-    /// reading stops there, so the cost is what was read, not what exists.
+    /// including the first for which `stop` says so (or `limit` of them);
+    /// see [`crate::store::StoreRead::read_prefix_until`].
     fn scan_until(&self, prefix: &str, limit: usize, stop: &mut (dyn FnMut(&str) -> bool + Send)) -> AppResult<Vec<(String, Vec<u8>)>>;
 }
 
@@ -140,28 +138,8 @@ impl<S: StoreWrite + Send + Sync> SyncStore for S {
         self.delete_key(key)
     }
 
-    fn scan(&self, prefix: &str) -> AppResult<Vec<(String, Vec<u8>)>> {
-        block_on(self.read_prefix(prefix))
-    }
-
     fn scan_until(&self, prefix: &str, limit: usize, stop: &mut (dyn FnMut(&str) -> bool + Send)) -> AppResult<Vec<(String, Vec<u8>)>> {
-        block_on(async {
-            let mut stream = Box::pin(self.prefix_raw(prefix));
-            let mut out = Vec::new();
-            while out.len() < limit {
-                let Some(item) = stream.next().await else { break };
-                let (k, v) = item?;
-                if let Some(m) = self.gas_meter() {
-                    m.charge_iter((k.len() + v.len()) as u64)?;
-                }
-                let done = stop(&k);
-                out.push((k, v));
-                if done {
-                    break;
-                }
-            }
-            Ok(out)
-        })
+        block_on(self.read_prefix_until(prefix, limit, stop))
     }
 }
 

@@ -127,14 +127,32 @@ pub trait StoreRead: StateRead {
 
     /// Every key under a prefix, in key order, charging one read per entry.
     async fn read_prefix(&self, prefix: &str) -> AppResult<Vec<(String, Vec<u8>)>> {
+        self.read_prefix_until(prefix, usize::MAX, &mut |_| false).await
+    }
+
+    /// The entries under a prefix, in key order, up to and including the
+    /// first whose key `stop` accepts (or `limit` of them), charging one
+    /// read per entry: reading stops there, so the cost is what was read,
+    /// not what exists.
+    async fn read_prefix_until(
+        &self,
+        prefix: &str,
+        limit: usize,
+        stop: &mut (dyn for<'k> FnMut(&'k str) -> bool + Send),
+    ) -> AppResult<Vec<(String, Vec<u8>)>> {
         let mut stream = Box::pin(self.prefix_raw(prefix));
         let mut out = Vec::new();
-        while let Some(item) = stream.next().await {
+        while out.len() < limit {
+            let Some(item) = stream.next().await else { break };
             let (k, v) = item.map_err(AppError::from)?;
             if let Some(m) = self.gas_meter() {
                 m.charge_iter((k.len() + v.len()) as u64)?;
             }
+            let done = stop(&k);
             out.push((k, v));
+            if done {
+                break;
+            }
         }
         Ok(out)
     }
