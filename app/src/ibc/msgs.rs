@@ -24,6 +24,7 @@ use super::context::IbcContext;
 use super::{IbcError, IbcRead};
 use crate::error::{AppError, AppResult, SdkError};
 use crate::restaking::RestakingRead;
+use crate::router::response;
 use crate::store::StoreWrite;
 use crate::types::Address;
 
@@ -31,23 +32,15 @@ pub const MODULE: &str = "ibc";
 pub const MSG_TRANSFER_URL: &str = "/ibc.applications.transfer.v1.MsgTransfer";
 
 /// A decoded IBC message that passed its stateless checks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
     Core { envelope: Box<MsgEnvelope>, type_url: &'static str, signer: Address },
     Transfer { raw: RawMsgTransfer, signer: Address },
 }
 
-impl PartialEq for Msg {
-    fn eq(&self, other: &Self) -> bool {
-        self.type_url() == other.type_url() && self.signers() == other.signers() && self.encode() == other.encode()
-    }
-}
-
+// prost does not derive `Eq` for MsgTransfer, but it holds only strings,
+// integers and messages of those: equality is total.
 impl Eq for Msg {}
-
-fn to_ibc_any(any: &Any) -> ibc_core::primitives::proto::Any {
-    ibc_core::primitives::proto::Any { type_url: any.type_url.clone(), value: any.value.clone() }
-}
 
 /// The signer every IBC message carries.
 #[allow(deprecated)]
@@ -117,7 +110,7 @@ pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
         return None;
     }
     Some((|| {
-        let envelope = MsgEnvelope::try_from(to_ibc_any(any)).map_err(|e| SdkError::TxDecode(format!("cannot decode {url}: {e}")))?;
+        let envelope = MsgEnvelope::try_from(any.clone()).map_err(|e| SdkError::TxDecode(format!("cannot decode {url}: {e}")))?;
         if let MsgEnvelope::Client(ClientMsg::UpgradeClient(_) | ClientMsg::RecoverClient(_)) = envelope {
             return Err(IbcError::NotSupported(format!("{url}: client upgrades and recovery need governance, which Aegis does not have")).into());
         }
@@ -157,13 +150,6 @@ impl Msg {
         match self {
             Msg::Core { type_url, .. } => type_url,
             Msg::Transfer { .. } => MSG_TRANSFER_URL,
-        }
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        match self {
-            Msg::Core { envelope, .. } => format!("{envelope:?}").into_bytes(),
-            Msg::Transfer { raw, .. } => raw.encode_to_vec(),
         }
     }
 
@@ -239,10 +225,6 @@ fn header_signatures(envelope: &MsgEnvelope) -> u64 {
         }
         _ => 0,
     }
-}
-
-fn response<M: Message>(type_url: &str, m: &M) -> Any {
-    Any { type_url: type_url.into(), value: m.encode_to_vec() }
 }
 
 fn response_url(type_url: &str) -> String {
