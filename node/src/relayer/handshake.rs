@@ -43,6 +43,25 @@ async fn send_ok(chain: &mut Chain, update: Option<cosmrs::Any>, msgs: Vec<cosmr
     Ok(tx)
 }
 
+/// What a connection handshake's Try and Ack prove about the sender's
+/// client of the receiver: its state, and its consensus state at its
+/// latest height, both at state height `q`.
+struct HeldClient {
+    client_state: ibc_proto::google::protobuf::Any,
+    proof_client: Vec<u8>,
+    consensus_height: ibc_proto::ibc::core::client::v1::Height,
+    proof_consensus: Vec<u8>,
+}
+
+async fn client_proofs(chain: &Chain, client_id: &str, q: u64) -> Result<HeldClient> {
+    let (bytes, proof_client) = chain.prove(&format!("clients/{client_id}/clientState"), q).await?;
+    let client_state = ibc_proto::google::protobuf::Any::decode(bytes.as_slice())?;
+    let consensus_height = RawTmClientState::decode(client_state.value.as_slice())?.latest_height.ok_or_else(|| anyhow!("client state without a height"))?;
+    let (_, proof_consensus) =
+        chain.prove(&format!("clients/{client_id}/consensusStates/{}-{}", consensus_height.revision_number, consensus_height.revision_height), q).await?;
+    Ok(HeldClient { client_state, proof_client, consensus_height, proof_consensus })
+}
+
 /// Make sure the header after `h` exists, so state at `h` can be proven.
 async fn settle(chain: &Chain, h: u64) -> Result<()> {
     chain.wait_past(h, Duration::from_secs(30)).await.map(|_| ())
@@ -77,25 +96,20 @@ pub async fn create_path(cfg: &mut RelayerConfig, a: &mut Chain, b: &mut Chain) 
     settle(a, tx.height.value()).await?;
 
     let pr = prepare(a, b, &path.client_b).await?;
-    let (client_state, proof_client) = a.prove(&format!("clients/{}/clientState", path.client_a), pr.q).await?;
-    let consensus_height = RawTmClientState::decode(ibc_proto::google::protobuf::Any::decode(client_state.as_slice())?.value.as_slice())?
-        .latest_height
-        .ok_or_else(|| anyhow!("client state without a height"))?;
+    let held = client_proofs(a, &path.client_a, pr.q).await?;
     let (_, proof_init) = a.prove(&format!("connections/{}", path.connection_a), pr.q).await?;
-    let (_, proof_consensus) =
-        a.prove(&format!("clients/{}/consensusStates/{}-{}", path.client_a, consensus_height.revision_number, consensus_height.revision_height), pr.q).await?;
     let try_ = co::MsgConnectionOpenTry {
         client_id: path.client_b.clone(),
         previous_connection_id: String::new(),
-        client_state: Some(ibc_proto::google::protobuf::Any::decode(client_state.as_slice())?),
+        client_state: Some(held.client_state),
         counterparty: Some(co::Counterparty { client_id: path.client_a.clone(), connection_id: path.connection_a.clone(), prefix: prefix.clone() }),
         delay_period: 0,
         counterparty_versions: vec![version.clone()],
         proof_height: Some(a.height(pr.p)),
         proof_init,
-        proof_client,
-        proof_consensus,
-        consensus_height: Some(consensus_height),
+        proof_client: held.proof_client,
+        proof_consensus: held.proof_consensus,
+        consensus_height: Some(held.consensus_height),
         signer: b.signer.address.to_string(),
         host_consensus_state_proof: vec![],
     };
@@ -104,23 +118,18 @@ pub async fn create_path(cfg: &mut RelayerConfig, a: &mut Chain, b: &mut Chain) 
     settle(b, tx.height.value()).await?;
 
     let pr = prepare(b, a, &path.client_a).await?;
-    let (client_state, proof_client) = b.prove(&format!("clients/{}/clientState", path.client_b), pr.q).await?;
-    let consensus_height = RawTmClientState::decode(ibc_proto::google::protobuf::Any::decode(client_state.as_slice())?.value.as_slice())?
-        .latest_height
-        .ok_or_else(|| anyhow!("client state without a height"))?;
+    let held = client_proofs(b, &path.client_b, pr.q).await?;
     let (_, proof_try) = b.prove(&format!("connections/{}", path.connection_b), pr.q).await?;
-    let (_, proof_consensus) =
-        b.prove(&format!("clients/{}/consensusStates/{}-{}", path.client_b, consensus_height.revision_number, consensus_height.revision_height), pr.q).await?;
     let ack = co::MsgConnectionOpenAck {
         connection_id: path.connection_a.clone(),
         counterparty_connection_id: path.connection_b.clone(),
         version: Some(version),
-        client_state: Some(ibc_proto::google::protobuf::Any::decode(client_state.as_slice())?),
+        client_state: Some(held.client_state),
         proof_height: Some(b.height(pr.p)),
         proof_try,
-        proof_client,
-        proof_consensus,
-        consensus_height: Some(consensus_height),
+        proof_client: held.proof_client,
+        proof_consensus: held.proof_consensus,
+        consensus_height: Some(held.consensus_height),
         signer: a.signer.address.to_string(),
         host_consensus_state_proof: vec![],
     };
