@@ -10,6 +10,7 @@ pub mod app;
 pub mod auth;
 pub mod avs;
 pub mod bank;
+pub mod ccv;
 pub mod delegation;
 pub mod error;
 pub mod ibc;
