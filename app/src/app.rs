@@ -47,6 +47,7 @@ pub struct AppGenesis {
     pub avs: AvsGenesis,
     pub slashing: SlashingGenesis,
     pub ibc: crate::ibc::genesis::IbcGenesis,
+    pub provider: crate::provider::genesis::ProviderGenesis,
 }
 
 const LAST_BLOCK_KEY: &str = "app/last_block";
@@ -159,6 +160,7 @@ impl App {
         genesis.rewards.apply(&mut state).await?;
         genesis.delegation.apply(&mut state).await?;
         genesis.ibc.apply(&mut state).await?;
+        genesis.provider.apply(&mut state).await?;
         let set = crate::delegation::hooks::compute_validator_set(&state, 0).await?;
         state.put_validator_set(&set)?;
         state.write_json(LAST_BLOCK_KEY.into(), &LastBlock { height: 0, time_seconds: genesis_time.0, time_nanos: genesis_time.1 })?;
@@ -201,6 +203,7 @@ impl App {
         let mut end = StateDelta::new(&mut state);
         updates.extend(crate::delegation::hooks::end_block(&mut end, block.height).await.context("epoch end")?);
         crate::rewards::hooks::end_epoch(&mut end, block.height).await.context("AVS reward round")?;
+        crate::provider::hooks::end_block(&mut end, block.height).await.context("consumer chains")?;
         let (_, end_events) = end.apply();
         events.extend(end_events);
         let validator_updates = updates.iter().map(|u| u.to_tendermint()).collect::<AppResult<Vec<_>>>()?;

@@ -16,7 +16,7 @@ use ibc_core::client::types::msgs::MsgCreateClient;
 use ibc_core::client::types::Height;
 use ibc_core::connection::types::ConnectionEnd;
 use ibc_core::host::types::identifiers::{ChainId, ChannelId, ConnectionId, PortId};
-use ibc_core::host::types::path::{ChannelEndPath, ConnectionPath, SeqSendPath};
+use ibc_core::host::types::path::{ChannelEndPath, SeqSendPath};
 use ibc_core::host::ValidationContext;
 use ibc_core::primitives::proto::{Any, Protobuf};
 use ibc_core::primitives::Timestamp;

@@ -26,6 +26,7 @@ impl<'a> IbcRouter<'a> {
 pub fn router<'a, S: StoreWrite + Send + Sync + 'a>(ctx: &IbcContext<'a, S>) -> IbcRouter<'a> {
     let mut r = IbcRouter { routes: Vec::new() };
     r.add(PORT, MODULE_ID, Box::new(TransferModule::new(ctx.clone())));
+    r.add(crate::ccv::PROVIDER_PORT, crate::provider::channel::MODULE_ID, Box::new(crate::provider::channel::ProviderModule::new(ctx.clone())));
     r
 }
 

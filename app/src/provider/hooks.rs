@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use ibc_proto::interchain_security::ccv::v1 as ccv_pb;
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
 use super::msgs::{consumer_key, module_address};
@@ -276,7 +275,7 @@ async fn launch<S: StoreWrite + Send + Sync>(state: &mut S, mut c: Consumer, hei
     let provider_client = crate::ibc::host::self_client_state(state, height).await?;
     let provider_consensus = crate::ibc::host::self_consensus_state(state, height).await?;
     let genesis = consumer_genesis(&c, provider_client, provider_consensus, &initial, params.vsc_timeout_seconds);
-    state.put_consumer_genesis(c.id, prost::Message::encode_to_vec(&genesis))?;
+    state.put_consumer_genesis(c.id, &genesis)?;
     state.put_consumer_validators(c.id, &set)?;
     state.put_client(&client_id, c.id)?;
     c.phase = Phase::Launched;
@@ -295,49 +294,34 @@ async fn launch<S: StoreWrite + Send + Sync>(state: &mut S, mut c: Consumer, hei
     Ok(true)
 }
 
-fn duration(seconds: u64) -> ibc_proto::google::protobuf::Duration {
-    ibc_proto::google::protobuf::Duration { seconds: seconds as i64, nanos: 0 }
-}
-
-/// ICS's `ConsumerGenesisState` for a new chain.
+/// ICS's `ConsumerGenesisState` for a new chain (with ICS v6.2's
+/// `consumer_id`).
 fn consumer_genesis(
     c: &Consumer,
     client_state: ibc_client_tendermint::types::ClientState,
     consensus_state: ibc_client_tendermint::types::ConsensusState,
     initial: &[ccv::ValidatorUpdate],
     vsc_timeout_seconds: u64,
-) -> ccv_pb::ConsumerGenesisState {
-    let params = ccv_pb::ConsumerParams {
+) -> ccv::ConsumerGenesis {
+    let params = ccv::ConsumerParams {
         enabled: true,
-        blocks_per_distribution_transmission: 1000,
-        distribution_transmission_channel: String::new(),
         provider_fee_pool_addr_str: module_address().to_string(),
-        ccv_timeout_period: Some(duration(vsc_timeout_seconds)),
-        transfer_timeout_period: Some(duration(3600)),
+        ccv_timeout_period: Duration::from_secs(vsc_timeout_seconds),
         consumer_redistribution_fraction: crate::math::wad_to_decimal(WAD - c.params.reward_fraction.min(WAD)),
-        historical_entries: 10_000,
-        unbonding_period: Some(duration(c.params.unbonding_period_seconds)),
-        soft_opt_out_threshold: "0".into(),
-        reward_denoms: vec![],
-        provider_reward_denoms: vec![],
-        retry_delay_period: Some(duration(3600)),
-        consumer_id: c.id.to_string(),
+        unbonding_period: Duration::from_secs(c.params.unbonding_period_seconds),
+        consumer_id: Some(c.id.to_string()),
+        ..Default::default()
     };
-    let initial_val_set = initial
-        .iter()
-        .map(|u| tendermint_proto::abci::ValidatorUpdate {
-            pub_key: Some(tendermint_proto::crypto::PublicKey { sum: Some(tendermint_proto::crypto::public_key::Sum::Ed25519(u.pubkey.to_vec())) }),
-            power: u.power,
-        })
-        .collect();
-    ccv_pb::ConsumerGenesisState {
-        params: Some(params),
-        provider: Some(ccv_pb::ProviderInfo {
+    ccv::ConsumerGenesis {
+        params,
+        provider: ccv::ProviderInfo {
             client_state: Some(client_state.into()),
             consensus_state: Some(consensus_state.into()),
-            initial_val_set,
-        }),
+            initial_val_set: initial.to_vec(),
+        },
         new_chain: true,
+        pre_ccv: None,
+        connection_id: None,
     }
 }
 

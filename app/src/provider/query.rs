@@ -94,12 +94,8 @@ impl Query for ProviderQuery {
             .await
             .map_err(to_status)?
             .ok_or_else(|| Status::failed_precondition(format!("consumer {id} is {}: it has no genesis until it launches", c.phase.as_str())))?;
-        let proto = <ibc_proto::interchain_security::ccv::v1::ConsumerGenesisState as prost::Message>::decode(genesis.as_slice())
-            .map_err(|e| Status::internal(format!("stored genesis: {e}")))?;
-        let json = crate::ccv::ConsumerGenesis::from_proto(proto)
-            .and_then(|g| serde_json::to_string_pretty(&g).map_err(|e| e.to_string()))
-            .map_err(|e| Status::internal(format!("stored genesis: {e}")))?;
-        Ok(Response::new(QueryConsumerGenesisResponse { genesis, genesis_json: json }))
+        let json = serde_json::to_string_pretty(&genesis).map_err(|e| Status::internal(format!("stored genesis: {e}")))?;
+        Ok(Response::new(QueryConsumerGenesisResponse { genesis: prost::Message::encode_to_vec(&genesis.to_proto()), genesis_json: json }))
     }
 
     async fn consumer_validators(&self, req: Request<QueryConsumerValidatorsRequest>) -> Result<Response<QueryConsumerValidatorsResponse>, Status> {

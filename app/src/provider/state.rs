@@ -238,9 +238,9 @@ pub trait ProviderRead: StoreRead {
         Ok(self.read_json(&keys::validator_set(id)).await?.unwrap_or_default())
     }
 
-    /// The consumer genesis (protobuf `ConsumerGenesisState`), once launched.
-    async fn consumer_genesis(&self, id: u64) -> AppResult<Option<Vec<u8>>> {
-        self.read_bytes(&keys::genesis(id)).await
+    /// The consumer genesis, once launched.
+    async fn consumer_genesis(&self, id: u64) -> AppResult<Option<crate::ccv::ConsumerGenesis>> {
+        self.read_json(&keys::genesis(id)).await
     }
 
     /// The key the operator assigned for the consumer (hex), if any.
@@ -323,8 +323,8 @@ pub trait ProviderWrite: StoreWrite {
         self.write_json(keys::validator_set(id), &set)
     }
 
-    fn put_consumer_genesis(&mut self, id: u64, genesis: Vec<u8>) -> AppResult<()> {
-        self.write_bytes(keys::genesis(id), genesis)
+    fn put_consumer_genesis(&mut self, id: u64, genesis: &crate::ccv::ConsumerGenesis) -> AppResult<()> {
+        self.write_json(keys::genesis(id), genesis)
     }
 
     fn put_assigned_key(&mut self, id: u64, op: &Address, key: &str) -> AppResult<()> {
