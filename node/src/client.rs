@@ -18,6 +18,7 @@ pub type DelegationClient = aegis_proto::aegis::delegation::v1::query_client::Qu
 pub type RewardsClient = aegis_proto::aegis::rewards::v1::query_client::QueryClient<Channel>;
 pub type AvsClient = aegis_proto::aegis::avs::v1::query_client::QueryClient<Channel>;
 pub type SlashingClient = aegis_proto::aegis::slashing::v1::query_client::QueryClient<Channel>;
+pub type ProviderClient = aegis_proto::aegis::provider::v1::query_client::QueryClient<Channel>;
 
 pub struct GrpcClient {
     channel: Channel,
@@ -51,6 +52,10 @@ impl GrpcClient {
 
     pub fn slashing(&self) -> SlashingClient {
         SlashingClient::new(self.channel.clone())
+    }
+
+    pub fn provider(&self) -> ProviderClient {
+        ProviderClient::new(self.channel.clone())
     }
 
     /// Any query the node serves over ABCI (a gRPC method path and its

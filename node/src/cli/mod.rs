@@ -17,6 +17,7 @@ mod node;
 mod relayer;
 mod restaking;
 mod rewards;
+mod provider;
 mod slashing;
 mod testnet;
 
@@ -36,6 +37,7 @@ use keys::KeysCmd;
 use relayer::RelayerCmd;
 use restaking::{RestakingQueryCmd, RestakingTx};
 use rewards::{RewardsQueryCmd, RewardsTx};
+use provider::{ProviderQueryCmd, ProviderTx};
 use slashing::{SlashingQueryCmd, SlashingTx};
 use testnet::TestnetCmd;
 
@@ -103,6 +105,9 @@ enum TxCmd {
     /// Send tokens to another chain over an IBC transfer channel (ICS-20).
     #[command(subcommand)]
     IbcTransfer(IbcTransferTx),
+    /// Consumer chains: register, update, remove (owner); opt in with a key and stake, opt out, assign keys (operator).
+    #[command(subcommand)]
+    Provider(ProviderTx),
 }
 
 #[derive(Subcommand)]
@@ -131,6 +136,9 @@ enum QueryCmd {
     /// ICS-20 denom traces and escrow accounts.
     #[command(subcommand)]
     IbcTransfer(IbcTransferQueryCmd),
+    /// Consumer chains, their genesis and validator sets; an operator's opt-ins.
+    #[command(subcommand)]
+    Provider(ProviderQueryCmd),
     /// An account's number, sequence and public key.
     Account {
         address: String,
@@ -153,6 +161,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Tx(TxCmd::Avs(cmd)) => avs::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Slashing(cmd)) => slashing::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::IbcTransfer(cmd)) => ibc_transfer::tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::Provider(cmd)) => provider::tx(cmd, &home).await,
         Cmd::Query(QueryCmd::Bank(cmd)) => bank::query(cmd).await,
         Cmd::Query(QueryCmd::Restaking(cmd)) => restaking::query(cmd).await,
         Cmd::Query(QueryCmd::Delegation(cmd)) => delegation::query(cmd).await,
@@ -161,6 +170,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Query(QueryCmd::Slashing(cmd)) => slashing::query(cmd).await,
         Cmd::Query(QueryCmd::Ibc(cmd)) => ibc::query(cmd).await,
         Cmd::Query(QueryCmd::IbcTransfer(cmd)) => ibc_transfer::query(cmd).await,
+        Cmd::Query(QueryCmd::Provider(cmd)) => provider::query(cmd).await,
         Cmd::Query(QueryCmd::Account { address, node }) => auth::account(address, node).await,
         Cmd::Status(node) => node::status(node).await,
         Cmd::Relayer(cmd) => relayer::run(cmd).await,
