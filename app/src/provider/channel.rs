@@ -122,6 +122,29 @@ impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
     }
 }
 
+impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
+    /// Handle a slash packet in a fork: applied whole or not at all. An
+    /// internal failure becomes an error ack, never a failed block.
+    fn slash_packet(&mut self, packet: &Packet, p: &ccv::SlashPacket) -> Vec<u8> {
+        let mut st = self.ctx.state.borrow_mut();
+        let mut fork = cnidarium::StateDelta::new(&mut **st);
+        match block_on(super::infractions::on_slash_packet(&mut fork, packet.chan_id_on_b.as_str(), packet.seq_on_a.value(), p)) {
+            Ok(ack) => {
+                let (_, events) = fork.apply();
+                for e in events {
+                    st.record(e);
+                }
+                ack
+            }
+            Err(e) => {
+                drop(fork);
+                tracing::error!(target: "provider", "slash packet {} could not be handled: {}", packet.seq_on_a, e.message);
+                ccv::error_ack(&format!("slash packet could not be handled: {}", e.message))
+            }
+        }
+    }
+}
+
 impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
     fn on_chan_open_init_validate(&self, _: Order, _: &[ConnectionId], _: &PortId, _: &ChannelId, _: &Counterparty, _: &Version) -> Result<Version, ChannelError> {
         Err(refuse("the CCV channel handshake must be initiated by the consumer chain"))
@@ -211,7 +234,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
         let ack = match ccv::ConsumerPacket::decode(&packet.data) {
             Err(e) => ccv::error_ack(&format!("cannot decode consumer packet: {e}")),
             Ok(ccv::ConsumerPacket::VscMatured { .. }) => ccv::result_ack(ccv::ACK_RESULT_V1),
-            Ok(ccv::ConsumerPacket::Slash(_)) => ccv::error_ack("slash packets are not handled by this provider version"),
+            Ok(ccv::ConsumerPacket::Slash(p)) => self.slash_packet(packet, &p),
         };
         let ack = Acknowledgement::try_from(ack).unwrap_or_else(|_| {
             AcknowledgementStatus::error(StatusValue::new("empty acknowledgement").expect("non-empty")).into()

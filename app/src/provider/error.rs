@@ -34,6 +34,14 @@ pub enum ProviderError {
     InvalidChannel(String),
     #[error("invalid provider params: {0}")]
     InvalidParams(String),
+    #[error("invalid double-vote evidence: {0}")]
+    InvalidEvidence(String),
+    #[error("operator {operator} is already tombstoned on consumer {consumer_id}")]
+    AlreadyTombstoned { operator: String, consumer_id: u64 },
+    #[error("operator {operator} is not jailed on consumer {consumer_id}")]
+    NotJailed { operator: String, consumer_id: u64 },
+    #[error("operator {operator} is jailed on consumer {consumer_id} until {until} (block time {now}, {left}s left)")]
+    StillJailed { operator: String, consumer_id: u64, until: i64, now: i64, left: i64 },
 }
 
 impl ErrorCode for ProviderError {
@@ -60,6 +68,10 @@ impl ErrorCode for ProviderError {
             NotLaunched { .. } => 15,
             InvalidChannel(_) => 16,
             InvalidParams(_) => 17,
+            InvalidEvidence(_) => 18,
+            AlreadyTombstoned { .. } => 19,
+            NotJailed { .. } => 20,
+            StillJailed { .. } => 21,
         }
     }
 }

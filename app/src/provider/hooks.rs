@@ -62,7 +62,7 @@ pub async fn compute_validator_set<S: StoreWrite + Send + Sync + ?Sized>(state: 
             continue;
         }
         let Some(operator) = state.operator(&op).await? else { continue };
-        if operator.jailed || operator.tombstoned {
+        if operator.jailed || operator.tombstoned || state.consumer_jail(c.id, &op).await?.excluded() {
             continue;
         }
         let Some(key) = consumer_key(state, c.id, &op).await? else { continue };

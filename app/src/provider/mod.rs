@@ -11,6 +11,7 @@ pub mod channel;
 pub mod error;
 pub mod genesis;
 pub mod hooks;
+pub mod infractions;
 pub mod msgs;
 pub mod params;
 pub mod query;

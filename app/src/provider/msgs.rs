@@ -25,6 +25,9 @@ pub const MSG_REMOVE_CONSUMER_URL: &str = "/aegis.provider.v1.MsgRemoveConsumer"
 pub const MSG_OPT_IN_URL: &str = "/aegis.provider.v1.MsgOptIn";
 pub const MSG_OPT_OUT_URL: &str = "/aegis.provider.v1.MsgOptOut";
 pub const MSG_ASSIGN_CONSUMER_KEY_URL: &str = "/aegis.provider.v1.MsgAssignConsumerKey";
+pub const MSG_UNJAIL_URL: &str = "/aegis.provider.v1.MsgUnjail";
+/// ICS's own message, so that ICS tooling (Hermes's `evidence`) can submit it.
+pub const MSG_SUBMIT_CONSUMER_DOUBLE_VOTING_URL: &str = "/interchain_security.ccv.provider.v1.MsgSubmitConsumerDoubleVoting";
 
 /// The `message.module` event value.
 pub const MODULE: &str = "provider";
@@ -44,6 +47,8 @@ pub enum Msg {
     OptIn(OptIn),
     OptOut(OptOut),
     AssignConsumerKey(AssignConsumerKey),
+    Unjail(Unjail),
+    SubmitConsumerDoubleVoting(SubmitConsumerDoubleVoting),
 }
 
 pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
@@ -54,6 +59,8 @@ pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
         MSG_OPT_IN_URL => unpack(any, OptIn::check_stateless).map(Msg::OptIn),
         MSG_OPT_OUT_URL => unpack(any, OptOut::check_stateless).map(Msg::OptOut),
         MSG_ASSIGN_CONSUMER_KEY_URL => unpack(any, AssignConsumerKey::check_stateless).map(Msg::AssignConsumerKey),
+        MSG_UNJAIL_URL => unpack(any, Unjail::check_stateless).map(Msg::Unjail),
+        MSG_SUBMIT_CONSUMER_DOUBLE_VOTING_URL => unpack(any, SubmitConsumerDoubleVoting::check_stateless).map(Msg::SubmitConsumerDoubleVoting),
         _ => return None,
     })
 }
@@ -67,6 +74,8 @@ impl Msg {
             Msg::OptIn(m) => m.operator,
             Msg::OptOut(m) => m.operator,
             Msg::AssignConsumerKey(m) => m.operator,
+            Msg::Unjail(m) => m.operator,
+            Msg::SubmitConsumerDoubleVoting(m) => m.submitter,
         }]
     }
 
@@ -78,6 +87,8 @@ impl Msg {
             Msg::OptIn(_) => MSG_OPT_IN_URL,
             Msg::OptOut(_) => MSG_OPT_OUT_URL,
             Msg::AssignConsumerKey(_) => MSG_ASSIGN_CONSUMER_KEY_URL,
+            Msg::Unjail(_) => MSG_UNJAIL_URL,
+            Msg::SubmitConsumerDoubleVoting(_) => MSG_SUBMIT_CONSUMER_DOUBLE_VOTING_URL,
         }
     }
 
@@ -106,6 +117,23 @@ impl Msg {
             Msg::AssignConsumerKey(m) => {
                 m.check_and_execute(state).await?;
                 Ok(response("/aegis.provider.v1.MsgAssignConsumerKeyResponse", &pb::MsgAssignConsumerKeyResponse {}))
+            }
+            Msg::Unjail(m) => {
+                m.check_and_execute(state).await?;
+                Ok(response("/aegis.provider.v1.MsgUnjailResponse", &pb::MsgUnjailResponse {}))
+            }
+            Msg::SubmitConsumerDoubleVoting(m) => {
+                if let Some(header_chain) = &m.header_chain_id {
+                    let c = state.require_consumer(m.consumer_id).await?;
+                    if *header_chain != c.params.chain_id {
+                        return Err(ProviderError::InvalidEvidence(format!("the infraction header is from {header_chain}, consumer {} is {}", c.id, c.params.chain_id)).into());
+                    }
+                }
+                super::infractions::on_double_voting(state, m.consumer_id, &m.evidence).await?;
+                Ok(response(
+                    "/interchain_security.ccv.provider.v1.MsgSubmitConsumerDoubleVotingResponse",
+                    &ibc_proto::interchain_security::ccv::provider::v1::MsgSubmitConsumerDoubleVotingResponse {},
+                ))
             }
         }
     }
@@ -584,5 +612,62 @@ impl AssignConsumerKey {
             return Err(DelegationError::NotAnOperator { address: self.operator.to_string() }.into());
         }
         assign_key(state, &c, &self.operator, &self.consumer_key).await
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unjail {
+    pub operator: Address,
+    pub consumer_id: u64,
+}
+
+impl Unjail {
+    pub fn check_stateless(msg: &pb::MsgUnjail) -> AppResult<Self> {
+        Ok(Unjail { operator: Address::parse(&msg.operator)?, consumer_id: msg.consumer_id })
+    }
+
+    pub async fn check_and_execute<S: StoreWrite + Send + Sync>(&self, state: &mut S) -> AppResult<()> {
+        let (op, id) = (self.operator, self.consumer_id);
+        state.require_consumer(id).await?;
+        let mut jail = state.consumer_jail(id, &op).await?;
+        if jail.tombstoned {
+            return Err(ProviderError::AlreadyTombstoned { operator: op.to_string(), consumer_id: id }.into());
+        }
+        if !jail.excluded() {
+            return Err(ProviderError::NotJailed { operator: op.to_string(), consumer_id: id }.into());
+        }
+        let now = state.block_time();
+        if now < jail.until {
+            return Err(ProviderError::StillJailed { operator: op.to_string(), consumer_id: id, until: jail.until, now, left: jail.until - now }.into());
+        }
+        jail.unjailed = true;
+        state.put_consumer_jail(id, &op, &jail)?;
+        state.mark_dirty(id, true)?;
+        state.record(Event::new("consumer_unjail", [("operator", op.to_string()).index(), ("consumer_id", id.to_string()).index()]));
+        Ok(())
+    }
+}
+
+/// ICS's `MsgSubmitConsumerDoubleVoting`. The infraction header ICS also
+/// asks for is not needed: the votes are checked against the keys the
+/// provider gave the consumer, not against a header's validator set. If
+/// one is given, it must be the consumer's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmitConsumerDoubleVoting {
+    pub submitter: Address,
+    pub consumer_id: u64,
+    pub evidence: tendermint_proto::types::DuplicateVoteEvidence,
+    pub header_chain_id: Option<String>,
+}
+
+// The evidence holds integers, bytes and strings only.
+impl Eq for SubmitConsumerDoubleVoting {}
+
+impl SubmitConsumerDoubleVoting {
+    pub fn check_stateless(msg: &ibc_proto::interchain_security::ccv::provider::v1::MsgSubmitConsumerDoubleVoting) -> AppResult<Self> {
+        let evidence = msg.duplicate_vote_evidence.clone().ok_or_else(|| ProviderError::InvalidEvidence("duplicate_vote_evidence is missing".into()))?;
+        let consumer_id = msg.consumer_id.parse().map_err(|_| ProviderError::InvalidEvidence(format!("consumer_id {:?} is not a number", msg.consumer_id)))?;
+        let header_chain_id = msg.infraction_block_header.as_ref().and_then(|h| h.signed_header.as_ref()).and_then(|sh| sh.header.as_ref()).map(|h| h.chain_id.clone());
+        Ok(SubmitConsumerDoubleVoting { submitter: Address::parse(&msg.submitter)?, consumer_id, evidence, header_chain_id })
     }
 }

@@ -16,6 +16,11 @@ pub struct ProviderParams {
     pub trusting_period_denominator: u64,
     /// Clock drift the provider's client of a consumer allows.
     pub max_clock_drift_seconds: u64,
+    /// Slash packets from one consumer may jail validators there only while
+    /// the power they jailed in this epoch is below this percentage of the
+    /// consumer's total power (so at least one validator per epoch); beyond
+    /// it packets are bounced (ack 0x03) and the consumer retries later.
+    pub jail_bound_percent: u32,
 }
 
 impl Default for ProviderParams {
@@ -26,6 +31,7 @@ impl Default for ProviderParams {
             trusting_period_numerator: 2,
             trusting_period_denominator: 3,
             max_clock_drift_seconds: 10,
+            jail_bound_percent: 10,
         }
     }
 }
@@ -43,6 +49,9 @@ impl ProviderParams {
                 "the trusting period fraction {}/{} must be in (0, 1)",
                 self.trusting_period_numerator, self.trusting_period_denominator
             ));
+        }
+        if self.jail_bound_percent > 100 {
+            return Err(format!("jail_bound_percent {} exceeds 100", self.jail_bound_percent));
         }
         Ok(())
     }

@@ -53,6 +53,12 @@ pub(crate) mod keys {
     pub fn client(client_id: &str) -> String {
         format!("provider/clients/{client_id}")
     }
+    pub fn jail(id: u64, op: &Address) -> String {
+        format!("provider/jails/{id:020}/{}", op.to_hex())
+    }
+    pub fn jail_meter(id: u64) -> String {
+        format!("provider/jail_meters/{id:020}")
+    }
 }
 
 /// A consumer's lifecycle: registered -> launched -> stopped -> removed.
@@ -198,6 +204,33 @@ pub struct KeyOwner {
     pub retired_at: Option<i64>,
 }
 
+/// An operator's standing on one consumer (not on the provider, nor on
+/// other consumers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerJail {
+    /// Jailed for downtime until this block time (0 = never jailed).
+    pub until: i64,
+    /// Double-signed on the consumer: out of its set for good.
+    pub tombstoned: bool,
+    /// Unjailed (MsgUnjail) since its last jailing.
+    #[serde(default)]
+    pub unjailed: bool,
+}
+
+impl ConsumerJail {
+    /// Out of the consumer's set: tombstoned, or jailed and not unjailed.
+    pub fn excluded(&self) -> bool {
+        self.tombstoned || (self.until > 0 && !self.unjailed)
+    }
+}
+
+/// Power jailed through slash packets on a consumer in one epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailMeter {
+    pub epoch: u64,
+    pub jailed_power: i64,
+}
+
 #[async_trait]
 pub trait ProviderRead: StoreRead {
     async fn provider_params(&self) -> AppResult<ProviderParams> {
@@ -246,6 +279,14 @@ pub trait ProviderRead: StoreRead {
     /// The key the operator assigned for the consumer (hex), if any.
     async fn assigned_key(&self, id: u64, op: &Address) -> AppResult<Option<String>> {
         self.read_json(&keys::assigned_key(id, op)).await
+    }
+
+    async fn consumer_jail(&self, id: u64, op: &Address) -> AppResult<ConsumerJail> {
+        Ok(self.read_json(&keys::jail(id, op)).await?.unwrap_or_default())
+    }
+
+    async fn jail_meter(&self, id: u64) -> AppResult<JailMeter> {
+        Ok(self.read_json(&keys::jail_meter(id)).await?.unwrap_or_default())
     }
 
     async fn key_owner(&self, id: u64, cons_addr: &str) -> AppResult<Option<KeyOwner>> {
@@ -329,6 +370,14 @@ pub trait ProviderWrite: StoreWrite {
 
     fn put_assigned_key(&mut self, id: u64, op: &Address, key: &str) -> AppResult<()> {
         self.write_json(keys::assigned_key(id, op), &key)
+    }
+
+    fn put_consumer_jail(&mut self, id: u64, op: &Address, jail: &ConsumerJail) -> AppResult<()> {
+        self.write_json(keys::jail(id, op), jail)
+    }
+
+    fn put_jail_meter(&mut self, id: u64, meter: &JailMeter) -> AppResult<()> {
+        self.write_json(keys::jail_meter(id), meter)
     }
 
     fn put_key_owner(&mut self, id: u64, cons_addr: &str, owner: &KeyOwner) -> AppResult<()> {
