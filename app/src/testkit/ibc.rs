@@ -138,11 +138,10 @@ pub async fn send_raw_packet(chain: &mut TestChain, port: &str, channel: &str, d
     use ibc_core::host::ValidationContext;
 
     use crate::ibc::IbcRead;
-    use crate::restaking::RestakingRead;
 
     let mut delta = cnidarium::StateDelta::new(chain.storage().latest_snapshot());
     let params = delta.ibc_params().await.map_err(|e| e.message)?;
-    let unbonding = Duration::from_secs(delta.restaking_params().await.map_err(|e| e.message)?.withdrawal_delay_seconds);
+    let unbonding = crate::consumer::host_unbonding_period(&delta).await.map_err(|e| e.message)?;
     let block = crate::store::BlockContext { chain_id: chain.chain_id.clone(), height: chain.height + 1, time_seconds: chain.time, time_nanos: 0 };
     let (port_id, channel_id) = (port.parse().map_err(|e| format!("{e}"))?, channel.parse().map_err(|e| format!("{e}"))?);
     let packet = {
