@@ -50,6 +50,7 @@ pub struct AppGenesis {
     /// ICS's `ConsumerGenesisState`: present exactly on a consumer chain.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumer: Option<crate::ccv::ConsumerGenesis>,
+    pub provider: crate::provider::genesis::ProviderGenesis,
 }
 
 const LAST_BLOCK_KEY: &str = "app/last_block";
@@ -165,6 +166,7 @@ impl App {
         if let Some(consumer) = &genesis.consumer {
             crate::consumer::genesis::apply(consumer, &mut state, chain_id, genesis_time).await?;
         }
+        genesis.provider.apply(&mut state).await?;
         let set = crate::delegation::hooks::compute_validator_set(&state, 0).await?;
         state.put_validator_set(&set)?;
         state.write_json(LAST_BLOCK_KEY.into(), &LastBlock { height: 0, time_seconds: genesis_time.0, time_nanos: genesis_time.1 })?;
@@ -210,6 +212,7 @@ impl App {
         // updates there; its set comes from the provider's VSC packets.
         updates.extend(crate::consumer::hooks::end_block(&mut end, block.height).await.context("consumer validator updates")?);
         crate::rewards::hooks::end_epoch(&mut end, block.height).await.context("AVS reward round")?;
+        crate::provider::hooks::end_block(&mut end, block.height).await.context("consumer chains")?;
         let (_, end_events) = end.apply();
         events.extend(end_events);
         let validator_updates = updates.iter().map(|u| u.to_tendermint()).collect::<AppResult<Vec<_>>>()?;

@@ -16,6 +16,7 @@ pub mod delegation;
 pub mod error;
 pub mod ibc;
 pub mod math;
+pub mod provider;
 pub mod query;
 pub mod restaking;
 pub mod rewards;

@@ -74,6 +74,26 @@ pub fn u256_from_str(s: &str) -> Option<U256> {
     U256::from_dec_str(s).ok()
 }
 
+/// A decimal fraction ("0.25", "1", "0.750000000000000000") as a WAD,
+/// exactly (at most 18 decimals); `None` if malformed.
+pub fn parse_decimal_wad(s: &str) -> Option<u128> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty() || int.len() > 20 || frac.len() > 18 || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if s.ends_with('.') {
+        return None;
+    }
+    let int: u128 = int.parse().ok()?;
+    let frac_value: u128 = if frac.is_empty() { 0 } else { frac.parse::<u128>().ok()? * 10u128.pow(18 - frac.len() as u32) };
+    int.checked_mul(WAD)?.checked_add(frac_value)
+}
+
+/// A WAD as the Cosmos SDK's `LegacyDec` string: 18 decimals.
+pub fn wad_to_decimal(w: u128) -> String {
+    format!("{}.{:018}", w / WAD, w % WAD)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +116,18 @@ mod tests {
         assert_eq!(acc_earned_down(3, step), Some(9));
         assert_eq!(acc_earned_down(1, step), Some(3));
         assert_eq!(u256_from_str(&u256_to_string(step)), Some(step));
+    }
+
+    #[test]
+    fn decimal_fractions_parse_exactly() {
+        assert_eq!(parse_decimal_wad("0.25"), Some(WAD / 4));
+        assert_eq!(parse_decimal_wad("1"), Some(WAD));
+        assert_eq!(parse_decimal_wad("0.750000000000000000"), Some(3 * WAD / 4));
+        assert_eq!(parse_decimal_wad("0.0000000000000000001"), None);
+        for bad in ["", ".5", "1.", "-1", "0.2x", "1e3"] {
+            assert_eq!(parse_decimal_wad(bad), None, "{bad}");
+        }
+        assert_eq!(wad_to_decimal(3 * WAD / 4), "0.750000000000000000");
+        assert_eq!(wad_to_decimal(WAD), "1.000000000000000000");
     }
 }

@@ -254,6 +254,7 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     use aegis_proto::aegis::rewards::v1::query_server::Query as _;
     use aegis_proto::aegis::avs::v1::query_server::Query as _;
     use aegis_proto::aegis::slashing::v1::query_server::Query as _;
+    use aegis_proto::aegis::provider::v1::query_server::Query as _;
     let restaking = crate::restaking::query::RestakingQuery::new(storage.clone());
     let delegation = crate::delegation::query::DelegationQuery::new(storage.clone());
     let rewards = crate::rewards::query::RewardsQuery::new(storage.clone());
@@ -261,6 +262,7 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     let slashing = crate::slashing::query::SlashingQuery::new(storage.clone());
     use aegis_proto::aegis::consumer::v1::query_server::Query as _;
     let consumer = crate::consumer::query::ConsumerQuery::new(storage.clone());
+    let provider = crate::provider::query::ProviderQuery::new(storage.clone());
     if path.starts_with("/ibc.") || path.starts_with("/cosmos.staking.") {
         return crate::ibc::query::route(storage, snapshot, path, data).await;
     }
@@ -306,6 +308,11 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.slashing.v1.Query/PendingSlashes" => call(s, data, |r| slashing.pending_slashes(r)).await,
         "/aegis.slashing.v1.Query/SigningInfo" => call(s, data, |r| slashing.signing_info(r)).await,
         "/aegis.consumer.v1.Query/Status" => call(s, data, |r| consumer.status(r)).await,
+        "/aegis.provider.v1.Query/Consumer" => call(s, data, |r| provider.consumer(r)).await,
+        "/aegis.provider.v1.Query/Consumers" => call(s, data, |r| provider.consumers(r)).await,
+        "/aegis.provider.v1.Query/ConsumerGenesis" => call(s, data, |r| provider.consumer_genesis(r)).await,
+        "/aegis.provider.v1.Query/ConsumerValidators" => call(s, data, |r| provider.consumer_validators(r)).await,
+        "/aegis.provider.v1.Query/OperatorConsumers" => call(s, data, |r| provider.operator_consumers(r)).await,
         "/aegis.auth.v1.Query/Params" => {
             call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
         }

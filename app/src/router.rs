@@ -64,7 +64,7 @@ macro_rules! modules {
     };
 }
 
-modules!(bank, restaking, delegation, rewards, avs, slashing, ibc);
+modules!(bank, restaking, delegation, rewards, avs, slashing, ibc, provider);
 
 /// Decode `any`'s value as `P` and run `check_stateless` on it; for the
 /// modules' `decode` functions.

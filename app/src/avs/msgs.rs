@@ -147,7 +147,7 @@ fn parse_optional_address(s: &str) -> AppResult<Option<Address>> {
 }
 
 /// Distinct addresses, at most MAX_ADDRESS_LIST.
-fn parse_address_set(field: &str, list: &[String]) -> AppResult<Vec<Address>> {
+pub(crate) fn parse_address_set(field: &str, list: &[String]) -> AppResult<Vec<Address>> {
     if list.len() > MAX_ADDRESS_LIST {
         return Err(AvsError::InvalidOperatorSet(format!("{field} has {} entries, max {MAX_ADDRESS_LIST}", list.len())).into());
     }

@@ -286,6 +286,7 @@ pub trait AvsWrite: StoreWrite {
     }
 
     fn put_allocation(&mut self, op: &Address, denom: &str, avs: u64, set: u32, a: &Allocation) -> AppResult<()> {
+        crate::delegation::DelegationWrite::touch_operator(self, op)?;
         if *a == Allocation::default() {
             self.delete_key(keys::allocation(op, denom, avs, set))
         } else {

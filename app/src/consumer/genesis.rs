@@ -98,6 +98,12 @@ pub fn unbonding_period(p: &ConsumerParams) -> Option<Duration> {
 /// provider consensus state must not have expired at.
 pub async fn apply<S: StoreWrite + Send + Sync>(genesis: &crate::ccv::ConsumerGenesis, state: &mut S, chain_id: &str, genesis_time: (i64, u32)) -> AppResult<()> {
     let g = genesis.to_proto();
+    if genesis.pre_ccv == Some(true) {
+        return Err(bad("preCCV is true: a standalone-to-consumer changeover is not supported yet").into());
+    }
+    if genesis.connection_id.as_deref().is_some_and(|c| !c.is_empty()) {
+        return Err(bad("connection_id is set: a new consumer creates its provider client at genesis and needs none").into());
+    }
     if !g.new_chain {
         return Err(bad("new_chain is false: starting as a consumer from an existing chain (a changeover) is not supported yet").into());
     }

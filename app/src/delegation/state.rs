@@ -16,6 +16,11 @@ mod keys {
     pub const PARAMS: &str = "delegation/params";
     pub const OPERATORS: &str = "delegation/operators/";
     pub const VALIDATORS: &str = "delegation/validator_set";
+    pub const CHANGED: &str = "delegation/changed/";
+
+    pub fn changed(op: &Address) -> String {
+        format!("{CHANGED}{}", op.to_hex())
+    }
 
     pub fn operator(op: &Address) -> String {
         format!("{OPERATORS}{}", op.to_hex())
@@ -191,6 +196,12 @@ pub trait DelegationRead: StoreRead {
     async fn validator_set(&self) -> AppResult<ValidatorSet> {
         Ok(self.read_json(keys::VALIDATORS).await?.unwrap_or_default())
     }
+
+    /// Operators whose stake, allocations or standing changed since the
+    /// journal was last cleared (see `touch_operator`), in address order.
+    async fn changed_operators(&self) -> AppResult<Vec<Address>> {
+        Ok(self.read_prefix(keys::CHANGED).await?.into_iter().filter_map(|(k, _)| Address::from_hex(&k[keys::CHANGED.len()..])).collect())
+    }
 }
 
 impl<T: StoreRead + ?Sized> DelegationRead for T {}
@@ -202,11 +213,25 @@ pub trait DelegationWrite: StoreWrite {
     }
 
     fn put_operator(&mut self, op: &Operator) -> AppResult<()> {
+        self.touch_operator(&op.address)?;
         self.write_json(keys::operator(&op.address), op)
     }
 
     fn put_operator_stake(&mut self, op: &Address, denom: &str, stake: &OperatorStake) -> AppResult<()> {
+        self.touch_operator(op)?;
         self.write_json(keys::stake(op, denom), stake)
+    }
+
+    /// Journal that something an operator's voting power on consumer
+    /// chains depends on changed (its record, stake or allocations), so
+    /// that the epoch end recomputes only the consumers of the operators
+    /// that changed. One small write per change, cleared by the provider.
+    fn touch_operator(&mut self, op: &Address) -> AppResult<()> {
+        self.write_bytes(keys::changed(op), vec![])
+    }
+
+    fn clear_changed_operator(&mut self, op: &Address) -> AppResult<()> {
+        self.delete_key(keys::changed(op))
     }
 
     fn put_delegation(&mut self, staker: &Address, op: &Address) -> AppResult<()> {

@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod genesis;
 pub mod hooks;
+pub mod host;
 pub mod msgs;
 pub mod params;
 pub mod ports;

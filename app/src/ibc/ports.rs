@@ -30,6 +30,7 @@ pub fn router<'a, S: StoreWrite + Send + Sync + 'a>(ctx: &IbcContext<'a, S>) -> 
     // is installed: without the genesis provider client, ChanOpenInit
     // refuses (no channel can be built over a client that does not exist).
     r.add(crate::ccv::CONSUMER_PORT, crate::consumer::channel::MODULE_ID, Box::new(crate::consumer::channel::ConsumerModule::new(ctx.clone())));
+    r.add(crate::ccv::PROVIDER_PORT, crate::provider::channel::MODULE_ID, Box::new(crate::provider::channel::ProviderModule::new(ctx.clone())));
     r
 }
 

@@ -1,0 +1,364 @@
+//! The provider module's state: consumer records, their validator sets as
+//! last sent, consumer keys, and the queues the epoch end reads. The only
+//! place its keys are spelled.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::{ProviderError, ProviderParams};
+use crate::error::AppResult;
+use crate::store::{StoreRead, StoreWrite};
+use crate::types::Address;
+
+pub(crate) mod keys {
+    use crate::types::Address;
+
+    pub const PARAMS: &str = "provider/params";
+    pub const CONSUMERS: &str = "provider/consumers/";
+    pub const SPAWN_QUEUE: &str = "provider/spawn/";
+    pub const REMOVAL_QUEUE: &str = "provider/removals/";
+    pub const DIRTY: &str = "provider/dirty/";
+    pub const CONSUMER_COUNT: &str = "provider/consumer_count";
+
+    pub fn consumer(id: u64) -> String {
+        format!("{CONSUMERS}{id:020}")
+    }
+    pub fn chain_id(chain_id: &str) -> String {
+        format!("provider/chain_ids/{chain_id}")
+    }
+    pub fn spawn_entry(at: i64, id: u64) -> String {
+        format!("{SPAWN_QUEUE}{:020}/{id:020}", at.max(0))
+    }
+    pub fn removal_entry(at: i64, id: u64) -> String {
+        format!("{REMOVAL_QUEUE}{:020}/{id:020}", at.max(0))
+    }
+    pub fn dirty(id: u64) -> String {
+        format!("{DIRTY}{id:020}")
+    }
+    pub fn validator_set(id: u64) -> String {
+        format!("provider/valsets/{id:020}")
+    }
+    pub fn genesis(id: u64) -> String {
+        format!("provider/genesis/{id:020}")
+    }
+    pub fn assigned_key(id: u64, op: &Address) -> String {
+        format!("provider/keys/{id:020}/{}", op.to_hex())
+    }
+    pub fn key_owner(id: u64, cons_addr: &str) -> String {
+        format!("provider/key_owners/{id:020}/{cons_addr}")
+    }
+    pub fn channel(channel_id: &str) -> String {
+        format!("provider/channels/{channel_id}")
+    }
+    pub fn client(client_id: &str) -> String {
+        format!("provider/clients/{client_id}")
+    }
+}
+
+/// A consumer's lifecycle: registered -> launched -> stopped -> removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Waiting for its spawn time and an eligible operator.
+    Registered,
+    /// Genesis served; validator sets go out each epoch that changes one.
+    Launched,
+    /// Removed by its owner: nothing more is sent; its operators stay
+    /// slashable for the unbonding period, then it is removed.
+    Stopped,
+    /// Its state is deleted; only this record remains, and its chain id is
+    /// free again.
+    Removed,
+}
+
+impl Phase {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Registered => "registered",
+            Phase::Launched => "launched",
+            Phase::Stopped => "stopped",
+            Phase::Removed => "removed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub name: String,
+    pub description: String,
+    pub metadata: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Infractions {
+    /// WAD fractions of the stake allocated to the consumer.
+    pub double_sign_fraction: u128,
+    pub downtime_fraction: u128,
+    pub downtime_jail_seconds: u64,
+}
+
+/// What the owner chooses (MsgCreateConsumer / MsgUpdateConsumer).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerParams {
+    pub chain_id: String,
+    pub metadata: Metadata,
+    pub spawn_time: i64,
+    /// Tokens allocated (over the accepted strategies, before weights) an
+    /// operator needs to be in the set.
+    pub min_stake: u128,
+    /// 0 = no limit.
+    pub max_validators: u32,
+    /// 0 = no cap; else 1..=100.
+    pub power_cap_percent: u32,
+    pub allowlist: Vec<Address>,
+    pub denylist: Vec<Address>,
+    /// (denom, weight in basis points), in the owner's order.
+    pub strategies: Vec<(String, u32)>,
+    /// WAD fraction of the consumer's fees sent to the provider.
+    pub reward_fraction: u128,
+    pub infractions: Infractions,
+    /// The consumer chain's unbonding period.
+    pub unbonding_period_seconds: u64,
+    pub commission_bps: u32,
+    pub proof_specs: ProofSpecKind,
+}
+
+/// The store layout the consumer proves its state in, which the provider's
+/// client of it must verify.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProofSpecKind {
+    /// An Aegis consumer: JMT proofs in the `ibc` substore, then the main store.
+    #[default]
+    Aegis,
+    /// A Cosmos SDK (ICS) consumer: IAVL, then Tendermint simple-Merkle proofs.
+    CosmosSdk,
+}
+
+impl ProofSpecKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "" | "aegis" => Some(ProofSpecKind::Aegis),
+            "cosmos-sdk" => Some(ProofSpecKind::CosmosSdk),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProofSpecKind::Aegis => "aegis",
+            ProofSpecKind::CosmosSdk => "cosmos-sdk",
+        }
+    }
+
+    pub fn specs(&self) -> ibc_core::commitment_types::specs::ProofSpecs {
+        match self {
+            ProofSpecKind::Aegis => crate::ibc::proof_specs(),
+            ProofSpecKind::CosmosSdk => ibc_core::commitment_types::specs::ProofSpecs::cosmos(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumer {
+    /// Also its AVS id; its operator set is (id, 0).
+    pub id: u64,
+    pub owner: Address,
+    pub phase: Phase,
+    pub params: ConsumerParams,
+    pub client_id: Option<String>,
+    pub channel_id: Option<String>,
+    pub launch_height: u64,
+    pub stopped_at: i64,
+    /// The last valset update id sent (the genesis set is id 0... see
+    /// `launch`): VSC packet ids count up from 1.
+    pub valset_update_id: u64,
+}
+
+/// The operator set of a consumer's AVS.
+pub const CONSUMER_SET: u32 = 0;
+
+/// One validator of a consumer's set as last sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerValidator {
+    pub operator: Address,
+    /// Hex of the 32-byte ed25519 key.
+    pub key: String,
+    pub power: i64,
+}
+
+/// Who holds a consumer key. Never deleted while the consumer exists, so a
+/// key is never reusable by another operator; `retired_at` records when
+/// the operator replaced it (evidence against it is accepted for the
+/// unbonding period after that).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyOwner {
+    pub operator: Address,
+    pub key: String,
+    pub retired_at: Option<i64>,
+}
+
+#[async_trait]
+pub trait ProviderRead: StoreRead {
+    async fn provider_params(&self) -> AppResult<ProviderParams> {
+        Ok(self.read_json(keys::PARAMS).await?.unwrap_or_default())
+    }
+
+    async fn consumer(&self, id: u64) -> AppResult<Option<Consumer>> {
+        self.read_json(&keys::consumer(id)).await
+    }
+
+    async fn require_consumer(&self, id: u64) -> AppResult<Consumer> {
+        Ok(self.consumer(id).await?.ok_or(ProviderError::UnknownConsumer { consumer_id: id })?)
+    }
+
+    /// Every consumer, by id. O(consumers): for queries.
+    async fn consumers(&self) -> AppResult<Vec<Consumer>> {
+        Ok(self.read_prefix_json(keys::CONSUMERS).await?.into_iter().map(|(_, c)| c).collect())
+    }
+
+    async fn consumer_count(&self) -> AppResult<u64> {
+        Ok(self.read_u64(keys::CONSUMER_COUNT).await?.unwrap_or(0))
+    }
+
+    async fn consumer_by_chain_id(&self, chain_id: &str) -> AppResult<Option<u64>> {
+        self.read_u64(&keys::chain_id(chain_id)).await
+    }
+
+    async fn consumer_by_channel(&self, channel_id: &str) -> AppResult<Option<u64>> {
+        self.read_u64(&keys::channel(channel_id)).await
+    }
+
+    async fn consumer_by_client(&self, client_id: &str) -> AppResult<Option<u64>> {
+        self.read_u64(&keys::client(client_id)).await
+    }
+
+    /// The validator set last sent (or launched with), by power then operator.
+    async fn consumer_validators(&self, id: u64) -> AppResult<Vec<ConsumerValidator>> {
+        Ok(self.read_json(&keys::validator_set(id)).await?.unwrap_or_default())
+    }
+
+    /// The consumer genesis, once launched.
+    async fn consumer_genesis(&self, id: u64) -> AppResult<Option<crate::ccv::ConsumerGenesis>> {
+        self.read_json(&keys::genesis(id)).await
+    }
+
+    /// The key the operator assigned for the consumer (hex), if any.
+    async fn assigned_key(&self, id: u64, op: &Address) -> AppResult<Option<String>> {
+        self.read_json(&keys::assigned_key(id, op)).await
+    }
+
+    async fn key_owner(&self, id: u64, cons_addr: &str) -> AppResult<Option<KeyOwner>> {
+        self.read_json(&keys::key_owner(id, cons_addr)).await
+    }
+
+    /// Consumers whose spawn time is at or before `now`, oldest first:
+    /// (spawn time, id). Reads only those.
+    async fn due_spawns(&self, now: i64) -> AppResult<Vec<(i64, u64)>> {
+        due(self, keys::SPAWN_QUEUE, now).await
+    }
+
+    async fn due_removals(&self, now: i64) -> AppResult<Vec<(i64, u64)>> {
+        due(self, keys::REMOVAL_QUEUE, now).await
+    }
+
+    /// Consumers marked as possibly changed since the last epoch end.
+    async fn dirty_consumers(&self) -> AppResult<Vec<u64>> {
+        Ok(self.read_prefix(keys::DIRTY).await?.into_iter().filter_map(|(k, _)| k[keys::DIRTY.len()..].parse().ok()).collect())
+    }
+}
+
+impl<T: StoreRead + ?Sized> ProviderRead for T {}
+
+/// Entries of a time-keyed queue due at `now`: the scan stops at the first
+/// entry after `now`, so it costs what is due plus one.
+async fn due<S: StoreRead + ?Sized>(state: &S, prefix: &str, now: i64) -> AppResult<Vec<(i64, u64)>> {
+    let at_of = |k: &str| k.get(prefix.len()..).and_then(|s| s.split('/').next()).and_then(|s| s.parse::<i64>().ok());
+    let mut stop = |k: &str| at_of(k).is_none_or(|at| at > now);
+    let entries = state.read_prefix_until(prefix, usize::MAX, &mut stop).await?;
+    Ok(entries
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let (at, id) = k[prefix.len()..].split_once('/')?;
+            let at: i64 = at.parse().ok()?;
+            (at <= now).then_some((at, id.parse().ok()?))
+        })
+        .collect())
+}
+
+#[async_trait]
+pub trait ProviderWrite: StoreWrite {
+    fn put_provider_params(&mut self, params: &ProviderParams) -> AppResult<()> {
+        self.write_json(keys::PARAMS.into(), params)
+    }
+
+    fn put_consumer(&mut self, c: &Consumer) -> AppResult<()> {
+        self.write_json(keys::consumer(c.id), c)
+    }
+
+    fn delete_consumer(&mut self, id: u64) -> AppResult<()> {
+        self.delete_key(keys::consumer(id))
+    }
+
+    fn put_consumer_count(&mut self, n: u64) -> AppResult<()> {
+        self.write_u64(keys::CONSUMER_COUNT.into(), n)
+    }
+
+    fn put_chain_id(&mut self, chain_id: &str, id: Option<u64>) -> AppResult<()> {
+        match id {
+            Some(id) => self.write_u64(keys::chain_id(chain_id), id),
+            None => self.delete_key(keys::chain_id(chain_id)),
+        }
+    }
+
+    fn put_channel(&mut self, channel_id: &str, id: u64) -> AppResult<()> {
+        self.write_u64(keys::channel(channel_id), id)
+    }
+
+    fn put_client(&mut self, client_id: &str, id: u64) -> AppResult<()> {
+        self.write_u64(keys::client(client_id), id)
+    }
+
+    fn put_consumer_validators(&mut self, id: u64, set: &[ConsumerValidator]) -> AppResult<()> {
+        self.write_json(keys::validator_set(id), &set)
+    }
+
+    fn put_consumer_genesis(&mut self, id: u64, genesis: &crate::ccv::ConsumerGenesis) -> AppResult<()> {
+        self.write_json(keys::genesis(id), genesis)
+    }
+
+    fn put_assigned_key(&mut self, id: u64, op: &Address, key: &str) -> AppResult<()> {
+        self.write_json(keys::assigned_key(id, op), &key)
+    }
+
+    fn put_key_owner(&mut self, id: u64, cons_addr: &str, owner: &KeyOwner) -> AppResult<()> {
+        self.write_json(keys::key_owner(id, cons_addr), owner)
+    }
+
+    fn queue_spawn(&mut self, at: i64, id: u64, queued: bool) -> AppResult<()> {
+        if queued {
+            self.write_bytes(keys::spawn_entry(at, id), vec![])
+        } else {
+            self.delete_key(keys::spawn_entry(at, id))
+        }
+    }
+
+    fn queue_removal(&mut self, at: i64, id: u64, queued: bool) -> AppResult<()> {
+        if queued {
+            self.write_bytes(keys::removal_entry(at, id), vec![])
+        } else {
+            self.delete_key(keys::removal_entry(at, id))
+        }
+    }
+
+    /// Recompute this consumer's validator set at the next epoch end.
+    fn mark_dirty(&mut self, id: u64, dirty: bool) -> AppResult<()> {
+        if dirty {
+            self.write_bytes(keys::dirty(id), vec![])
+        } else {
+            self.delete_key(keys::dirty(id))
+        }
+    }
+}
+
+impl<T: StoreWrite + ?Sized> ProviderWrite for T {}
