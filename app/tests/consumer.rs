@@ -404,3 +404,184 @@ async fn channel_open_init_accepts_only_the_ccv_channel() {
     assert_eq!(chan, "channel-0");
     assert_eq!(aegis_app::testkit::ibc::attr(&out.events, "channel_open_init", "version"), "1");
 }
+
+/// Write raw IBC values on `chain` as a committed version of their own:
+/// the provider's side of the CCV channel, as its module would leave it,
+/// so the consumer's side is exercised with real proofs without a
+/// launched consumer on the provider.
+async fn write_ibc(chain: &mut TestChain, values: Vec<(String, Vec<u8>)>) {
+    use cnidarium::StateWrite;
+    let mut delta = cnidarium::StateDelta::new(chain.storage().latest_snapshot());
+    for (k, v) in values {
+        delta.put_raw(format!("ibc/{k}"), v);
+    }
+    chain.storage().commit(delta).await.unwrap();
+    chain.height += 1;
+}
+
+fn provider_channel_end(state: ch::State, conn: &str, fee_pool: &str) -> Vec<u8> {
+    use prost::Message;
+    ch::Channel {
+        state: state as i32,
+        ordering: ch::Order::Ordered as i32,
+        counterparty: Some(ch::Counterparty { port_id: "consumer".into(), channel_id: "channel-0".into() }),
+        connection_hops: vec![conn.into()],
+        version: aegis_app::ccv::handshake_metadata(fee_pool).unwrap(),
+        upgrade_sequence: 0,
+    }
+    .encode_to_vec()
+}
+
+const FEE_POOL: &str = "cosmos1provider";
+
+/// The CCV channel open on the consumer (channel-0) against a provider
+/// channel end written as the provider module leaves it (OPEN, ready to
+/// send).
+async fn ccv_channel() -> (TestChain, TestChain, Relayer) {
+    use aegis_app::testkit::ibc::{prove, raw_height, Side};
+    let (mut c, mut p, mut r) = connected().await;
+    ok(&c.exec(&relayer_c(), vec![r.channel_open_init_msg("consumer", "provider", "1", ch::Order::Ordered)]).await, "open init");
+    let conn_p = r.ids.conn_on_b.clone();
+    let path = "channelEnds/ports/provider/channels/channel-0".to_string();
+    write_ibc(
+        &mut p,
+        vec![
+            (path.clone(), provider_channel_end(ch::State::Tryopen, &conn_p, FEE_POOL)),
+            ("nextSequenceSend/ports/provider/channels/channel-0".into(), 1u64.to_be_bytes().to_vec()),
+            ("nextSequenceRecv/ports/provider/channels/channel-0".into(), 1u64.to_be_bytes().to_vec()),
+            ("nextSequenceAck/ports/provider/channels/channel-0".into(), 1u64.to_be_bytes().to_vec()),
+        ],
+    )
+    .await;
+    let (v, h, update) = r.prepare_update(&mut p, &mut c, &Side::B).await;
+    let (_, proof_try) = prove(&p, &path, v).await;
+    let ack = ch::MsgChannelOpenAck {
+        port_id: "consumer".into(),
+        channel_id: "channel-0".into(),
+        counterparty_channel_id: "channel-0".into(),
+        counterparty_version: aegis_app::ccv::handshake_metadata(FEE_POOL).unwrap(),
+        proof_try,
+        proof_height: Some(raw_height(&p.chain_id, h)),
+        signer: relayer_c().address.to_string(),
+    };
+    ok(&c.exec(&relayer_c(), vec![update, pack("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)]).await, "open ack");
+    write_ibc(&mut p, vec![(path, provider_channel_end(ch::State::Open, &conn_p, FEE_POOL))]).await;
+    r.ids.chan_on_a = "channel-0".into();
+    r.ids.chan_on_b = "channel-0".into();
+    (c, p, r)
+}
+
+/// Send `vsc` from the provider's channel end and deliver it to the
+/// consumer (a client update and the receive in one transaction); the
+/// consumer's block output and the acknowledgement it wrote.
+async fn deliver(c: &mut TestChain, p: &mut TestChain, r: &mut Relayer, data: Vec<u8>) -> (aegis_app::app::BlockOutput, Vec<u8>) {
+    use aegis_app::testkit::ibc::{send_raw_packet, written_acks, Side};
+    let packet = send_raw_packet(p, "provider", "channel-0", data, 100_000).await.expect("provider sends");
+    let msgs = r.recv_batch(p, c, Side::B, &[packet]).await;
+    let tx = c.sign(&relayer_c(), msgs).await;
+    let out = c.block(vec![tx]).await;
+    ok(&out.tx_results[0], "receive on the consumer");
+    let acks = written_acks(&out.tx_results[0].events);
+    assert_eq!(acks.len(), 1);
+    (out, acks[0].1.clone())
+}
+
+fn vsc(updates: &[([u8; 32], i64)], id: u64) -> Vec<u8> {
+    aegis_app::ccv::VscPacket {
+        updates: updates.iter().map(|(k, p)| aegis_app::ccv::ValidatorUpdate { pubkey: *k, power: *p }).collect(),
+        valset_update_id: id,
+        slash_acks: vec![],
+    }
+    .encode()
+}
+
+#[tokio::test]
+async fn a_vsc_packet_changes_the_consumer_set_at_the_end_of_its_block() {
+    let (mut c, mut p, mut r) = ccv_channel().await;
+    let snap = c.storage().latest_snapshot();
+    assert_eq!(snap.provider_fee_pool_addr().await.unwrap().as_deref(), Some(FEE_POOL), "from the handshake metadata");
+    assert_eq!(snap.ccv_channel_state().await.unwrap(), CcvChannelState::None, "established by the first VSC packet");
+
+    let keys = consumer_keys();
+    let newcomer = validator_key("consumer/val3");
+    let mut all_keys = keys.clone();
+    all_keys.push(newcomer.clone());
+    c.light.keys = all_keys;
+    // val1 goes from 20 to 25, val2 leaves, val3 joins with 15; a removal
+    // of a key that is no validator is dropped.
+    let stranger = [9u8; 32];
+    let data = vsc(&[(pubkey(&keys[1]), 25), (pubkey(&keys[2]), 0), (pubkey(&newcomer), 15), (stranger, 0)], 1);
+    let (out, ack) = deliver(&mut c, &mut p, &mut r, data).await;
+    assert_eq!(ack, br#"{"result":"AQ=="}"#.to_vec());
+    let h = c.height;
+    let mut want = vec![(pubkey(&keys[1]), 25i64), (pubkey(&keys[2]), 0), (pubkey(&newcomer), 15)];
+    want.sort();
+    let got: Vec<([u8; 32], i64)> = out.validator_updates.iter().map(|u| (u.pub_key.to_bytes().try_into().unwrap(), u.power.value() as i64)).collect();
+    assert_eq!(got, want, "the block's validator updates, by key");
+
+    let snap = c.storage().latest_snapshot();
+    assert_eq!(snap.ccv_channel_state().await.unwrap(), CcvChannelState::Open);
+    assert_eq!(snap.provider_channel().await.unwrap().as_deref(), Some("channel-0"));
+    assert_eq!(snap.last_valset_update_id().await.unwrap(), 1);
+    assert_eq!(snap.height_valset_update_id(h + 1).await.unwrap(), Some(1));
+    let mut set: Vec<([u8; 32], i64)> = snap.consumer_validators().await.unwrap().into_iter().map(|v| (v.pubkey, v.power)).collect();
+    set.sort();
+    let mut want_set = vec![(pubkey(&keys[0]), 30), (pubkey(&keys[1]), 25), (pubkey(&newcomer), 15)];
+    want_set.sort();
+    assert_eq!(set, want_set);
+
+    // CometBFT's timing: the set of h + 1 is the old one, h + 2 the new.
+    let total = |s: &tendermint::validator::Set| s.validators().iter().map(|v| v.power.value()).sum::<u64>();
+    assert_eq!(total(&c.light.validators_at(h + 1)), 60);
+    assert_eq!(total(&c.light.validators_at(h + 2)), 70);
+    c.block(vec![]).await;
+    c.block(vec![]).await;
+    let header = &c.light.headers[&(h + 2)];
+    assert_eq!(header.header.validators_hash, c.light.validators_at(h + 2).hash());
+    assert_eq!(header.header.validators_hash, aegis_app::testkit::light::set_of(&want_set).hash());
+
+    // The provider's client of the consumer follows the new set.
+    let (_, _, update) = r.prepare_update(&mut c, &mut p, &aegis_app::testkit::ibc::Side::A).await;
+    ok(&p.exec(&relayer_p(), vec![update]).await, "client update across the set change");
+}
+
+#[tokio::test]
+async fn vsc_packets_the_consumer_cannot_apply_get_error_acks_and_change_nothing() {
+    let (mut c, mut p, mut r) = ccv_channel().await;
+    let keys = consumer_keys();
+    let before = ibc_and_consumer_state(&c).await;
+    let cases: Vec<(&str, Vec<u8>, String)> = vec![
+        ("not JSON", b"garbage".to_vec(), "invalid VSC packet: cannot unmarshal VSCPacket data: ".into()),
+        (
+            "empties the set",
+            vsc(&[(pubkey(&keys[0]), 0), (pubkey(&keys[1]), 0), (pubkey(&keys[2]), 0)], 1),
+            "invalid VSC packet: valset update 1 refused: the validator set would be empty".into(),
+        ),
+        (
+            "above CometBFT's total power",
+            vsc(&[(pubkey(&keys[0]), i64::MAX / 8)], 1),
+            format!("invalid VSC packet: valset update 1 refused: total voting power {} would exceed CometBFT's maximum {}", i64::MAX as i128 / 8 + 30, i64::MAX / 8),
+        ),
+        (
+            "negative power",
+            vsc(&[(pubkey(&keys[0]), -1)], 1),
+            "invalid VSC packet: cannot unmarshal VSCPacket data: VSC packet validator_updates[0]: negative power -1".into(),
+        ),
+    ];
+    for (name, data, want) in cases {
+        let (out, ack) = deliver(&mut c, &mut p, &mut r, data).await;
+        let ack: serde_json::Value = serde_json::from_slice(&ack).unwrap_or_else(|e| panic!("{name}: ack is not JSON: {e}"));
+        let err = ack["error"].as_str().unwrap_or_else(|| panic!("{name}: not an error ack: {ack}"));
+        assert!(err.contains(&want), "{name}: {err}");
+        assert!(out.validator_updates.is_empty(), "{name}");
+        // Only IBC's own bookkeeping of the receive changed.
+        let now = ibc_and_consumer_state(&c).await;
+        let unchanged = |s: &[(String, Vec<u8>)]| {
+            let bookkeeping = ["clients/", "acks/", "nextSequenceRecv/"];
+            s.iter().filter(|(k, _)| !bookkeeping.iter().any(|b| k.starts_with(b))).cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(unchanged(&now), unchanged(&before), "{name} changed state");
+    }
+    let snap = c.storage().latest_snapshot();
+    assert_eq!(snap.ccv_channel_state().await.unwrap(), CcvChannelState::None, "no packet was applied");
+}
