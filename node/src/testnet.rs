@@ -330,6 +330,8 @@ fn operator_genesis(
             },
         },
         ibc: Default::default(),
+        provider: Default::default(),
+        consumer: None,
         slashing: SlashingGenesis {
             params: SlashingParams {
                 signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,
