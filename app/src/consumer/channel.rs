@@ -328,3 +328,29 @@ impl<S: StoreWrite + Send + Sync> Module for ConsumerModule<'_, S> {
         (ModuleExtras::empty(), self.close_ccv_channel(&packet.chan_id_on_a, "a packet timed out"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(c: &[(&str, i64)]) -> BTreeMap<String, i64> {
+        c.iter().map(|(k, p)| (k.to_string(), *p)).collect()
+    }
+
+    #[test]
+    fn resulting_set_applies_changes_by_key_and_refuses_what_cometbft_would() {
+        let current = vec![("aa".to_string(), 10), ("bb".to_string(), 20)];
+        let set = resulting_set(&current, &changes(&[("aa", 0), ("cc", 5), ("bb", 21)])).unwrap();
+        assert_eq!(set, changes(&[("bb", 21), ("cc", 5)]));
+        assert_eq!(resulting_set(&current, &changes(&[("aa", 0), ("bb", 0)])), Err("the validator set would be empty".into()));
+        let err = resulting_set(&current, &changes(&[("cc", MAX_TOTAL_POWER - 29)])).unwrap_err();
+        assert_eq!(err, format!("total voting power {} would exceed CometBFT's maximum {MAX_TOTAL_POWER}", MAX_TOTAL_POWER as i128 + 1));
+        assert!(resulting_set(&current, &changes(&[("cc", MAX_TOTAL_POWER - 30)])).is_ok(), "exactly the bound is allowed");
+    }
+
+    #[test]
+    fn negative_powers_are_refused() {
+        assert_eq!(invalid_update(&[1; 32], -1), Some(format!("validator {} has negative power -1", hex::encode([1u8; 32]))));
+        assert_eq!(invalid_update(&[1; 32], 0), None);
+    }
+}

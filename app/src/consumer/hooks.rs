@@ -34,3 +34,24 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     ));
     Ok(updates)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn end_block_hands_over_pending_changes_once_and_drops_removals_of_strangers() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = crate::store::open(dir.path().join("db")).await.unwrap();
+        let mut state = cnidarium::StateDelta::new(storage.latest_snapshot());
+        state.put_consumer_validator(&[1; 32], 10).unwrap();
+        let pending = [(hex::encode([2u8; 32]), 0), (hex::encode([1u8; 32]), 7), (hex::encode([3u8; 32]), 4)].into_iter().collect();
+        state.put_pending_changes(&pending).unwrap();
+        let updates = end_block(&mut state, 5).await.unwrap();
+        let got: Vec<(String, i64)> = updates.iter().map(|u| (u.consensus_pubkey.clone(), u.power)).collect();
+        assert_eq!(got, vec![(hex::encode([1u8; 32]), 7), (hex::encode([3u8; 32]), 4)]);
+        let set: Vec<([u8; 32], i64)> = state.consumer_validators().await.unwrap().into_iter().map(|v| (v.pubkey, v.power)).collect();
+        assert_eq!(set, vec![([1; 32], 7), ([3; 32], 4)]);
+        assert!(end_block(&mut state, 6).await.unwrap().is_empty(), "nothing pending any more");
+    }
+}
