@@ -47,6 +47,9 @@ pub struct AppGenesis {
     pub avs: AvsGenesis,
     pub slashing: SlashingGenesis,
     pub ibc: crate::ibc::genesis::IbcGenesis,
+    /// ICS's `ConsumerGenesisState`: present exactly on a consumer chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<crate::ccv::ConsumerGenesis>,
     pub provider: crate::provider::genesis::ProviderGenesis,
 }
 
@@ -160,6 +163,9 @@ impl App {
         genesis.rewards.apply(&mut state).await?;
         genesis.delegation.apply(&mut state).await?;
         genesis.ibc.apply(&mut state).await?;
+        if let Some(consumer) = &genesis.consumer {
+            crate::consumer::genesis::apply(consumer, &mut state, chain_id, genesis_time).await?;
+        }
         genesis.provider.apply(&mut state).await?;
         let set = crate::delegation::hooks::compute_validator_set(&state, 0).await?;
         state.put_validator_set(&set)?;
@@ -202,6 +208,9 @@ impl App {
 
         let mut end = StateDelta::new(&mut state);
         updates.extend(crate::delegation::hooks::end_block(&mut end, block.height).await.context("epoch end")?);
+        // A consumer chain has no operators, so the epoch above produces no
+        // updates there; its set comes from the provider's VSC packets.
+        updates.extend(crate::consumer::hooks::end_block(&mut end, block.height).await.context("consumer validator updates")?);
         crate::rewards::hooks::end_epoch(&mut end, block.height).await.context("AVS reward round")?;
         crate::provider::hooks::end_block(&mut end, block.height).await.context("consumer chains")?;
         let (_, end_events) = end.apply();
@@ -218,9 +227,20 @@ impl App {
     }
 
     /// The validator set chosen at genesis, as CometBFT updates (empty if
-    /// genesis has no operator with a consensus key and stake).
+    /// genesis has no operator with a consensus key and stake). On a
+    /// consumer chain: the initial set the provider gave, by key.
     pub async fn genesis_validators(&self) -> anyhow::Result<Vec<tendermint::validator::Update>> {
-        let set = self.storage.latest_snapshot().validator_set().await?;
+        use crate::consumer::ConsumerRead;
+        let snapshot = self.storage.latest_snapshot();
+        if snapshot.is_consumer_chain().await? {
+            return snapshot
+                .consumer_validators()
+                .await?
+                .iter()
+                .map(|v| crate::delegation::hooks::PowerUpdate { consensus_pubkey: hex::encode(v.pubkey), power: v.power }.to_tendermint().map_err(|e| anyhow!(e)))
+                .collect();
+        }
+        let set = snapshot.validator_set().await?;
         set.validators
             .iter()
             .map(|v| crate::delegation::hooks::PowerUpdate { consensus_pubkey: v.consensus_pubkey.clone(), power: v.power }.to_tendermint().map_err(|e| anyhow!(e)))

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod avs;
 pub mod bank;
 pub mod ccv;
+pub mod consumer;
 pub mod delegation;
 pub mod error;
 pub mod ibc;

@@ -260,6 +260,8 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     let rewards = crate::rewards::query::RewardsQuery::new(storage.clone());
     let avs = crate::avs::query::AvsQuery::new(storage.clone());
     let slashing = crate::slashing::query::SlashingQuery::new(storage.clone());
+    use aegis_proto::aegis::consumer::v1::query_server::Query as _;
+    let consumer = crate::consumer::query::ConsumerQuery::new(storage.clone());
     let provider = crate::provider::query::ProviderQuery::new(storage.clone());
     if path.starts_with("/ibc.") || path.starts_with("/cosmos.staking.") {
         return crate::ibc::query::route(storage, snapshot, path, data).await;
@@ -305,6 +307,7 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.slashing.v1.Query/PendingSlash" => call(s, data, |r| slashing.pending_slash(r)).await,
         "/aegis.slashing.v1.Query/PendingSlashes" => call(s, data, |r| slashing.pending_slashes(r)).await,
         "/aegis.slashing.v1.Query/SigningInfo" => call(s, data, |r| slashing.signing_info(r)).await,
+        "/aegis.consumer.v1.Query/Status" => call(s, data, |r| consumer.status(r)).await,
         "/aegis.provider.v1.Query/Consumer" => call(s, data, |r| provider.consumer(r)).await,
         "/aegis.provider.v1.Query/Consumers" => call(s, data, |r| provider.consumers(r)).await,
         "/aegis.provider.v1.Query/ConsumerGenesis" => call(s, data, |r| provider.consumer_genesis(r)).await,

@@ -54,6 +54,10 @@ pub struct TestChain {
     /// Signed CometBFT headers of every block, for counterparties' light
     /// clients of this chain.
     pub light: light::HeaderChain,
+    /// Whether each block's validator updates change the header chain's
+    /// validator set (a consumer chain, whose headers are signed by the
+    /// set its app reports). Other chains sign with fixed test keys.
+    pub follow_validator_updates: bool,
 }
 
 impl TestChain {
@@ -76,7 +80,46 @@ impl TestChain {
         let bytes = serde_json::to_vec(genesis).unwrap();
         app.init_chain(chain_id, &bytes, (GENESIS_TIME, 0)).await.expect("genesis");
         app.storage().latest_snapshot().check_supply_invariant().await.expect("supply invariant at genesis");
-        TestChain { app: Some(app), dir, height: 0, time: GENESIS_TIME, chain_id: chain_id.into(), light: light::HeaderChain::new(chain_id, n) }
+        TestChain {
+            app: Some(app),
+            dir,
+            height: 0,
+            time: GENESIS_TIME,
+            chain_id: chain_id.into(),
+            light: light::HeaderChain::new(chain_id, n),
+            follow_validator_updates: false,
+        }
+    }
+
+    /// A consumer chain: `genesis` has an `app_state.consumer` section, and
+    /// its headers are signed by the validators InitChain reports (the
+    /// consumer genesis's initial set) with `keys` (the test holds the key
+    /// of every validator it wants to sign; a key not in the set of a
+    /// height signs nothing there). Each block's validator updates change
+    /// the header chain's set with CometBFT's timing.
+    pub async fn consumer(genesis: &AppGenesis, chain_id: &str, keys: Vec<ed25519_consensus::SigningKey>) -> Result<Self, crate::error::AppError> {
+        Self::consumer_at(genesis, chain_id, keys, GENESIS_TIME).await
+    }
+
+    /// As [`TestChain::consumer`], with its genesis time (a consumer
+    /// starts after its provider, whose consensus state it must trust).
+    pub async fn consumer_at(genesis: &AppGenesis, chain_id: &str, keys: Vec<ed25519_consensus::SigningKey>, genesis_time: i64) -> Result<Self, crate::error::AppError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = crate::store::open(dir.path().join("db")).await.expect("open storage");
+        let mut app = App::new(storage);
+        let bytes = serde_json::to_vec(genesis).unwrap();
+        app.init_chain(chain_id, &bytes, (genesis_time, 0)).await?;
+        let validators = app.genesis_validators().await.map_err(crate::error::AppError::from)?;
+        let set = tendermint::validator::Set::new(validators.iter().map(|u| tendermint::validator::Info::new(u.pub_key, u.power)).collect(), None);
+        Ok(TestChain {
+            app: Some(app),
+            dir,
+            height: 0,
+            time: genesis_time,
+            chain_id: chain_id.into(),
+            light: light::HeaderChain::with_set(chain_id, keys, set),
+            follow_validator_updates: true,
+        })
     }
 
     pub fn app(&self) -> &App {
@@ -117,11 +160,16 @@ impl TestChain {
         let (height, time) = (self.height, self.time);
         let app_hash = self.app_hash().await;
         self.light.produce(height, (time, 0), &app_hash);
-        let next_validators_hash = self.light.validators_hash();
-        self.app_mut()
+        let next_validators_hash = self.light.next_validators_hash(height);
+        let out = self
+            .app_mut()
             .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes, misbehavior, next_validators_hash })
             .await
-            .expect("finalize block")
+            .expect("finalize block");
+        if self.follow_validator_updates {
+            self.light.apply_updates(height, &out.validator_updates);
+        }
+        out
     }
 
     /// Execute and commit a block with votes and evidence; check invariants.

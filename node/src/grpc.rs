@@ -1,5 +1,5 @@
 //! The gRPC server of `aegisd start`: the app's query services (bank,
-//! auth, restaking, delegation, rewards, avs, slashing; IBC client,
+//! auth, restaking, delegation, rewards, avs, slashing, consumer; IBC client,
 //! connection, channel and transfer, and staking params for relayers), `cosmos.tx.v1beta1.Service` and `cosmos.base.tendermint.v1beta1.Service`
 //! (which need this node's CometBFT RPC), and server reflection so that
 //! grpcurl works with no proto files.
@@ -10,6 +10,7 @@ use std::str::FromStr;
 use aegis_app::auth::query::{AegisAuthQuery, AuthQuery};
 use aegis_app::avs::query::AvsQuery;
 use aegis_app::bank::query::BankQuery;
+use aegis_app::consumer::query::ConsumerQuery;
 use aegis_app::delegation::query::DelegationQuery;
 use aegis_app::ibc::query::{ChannelQuery, ClientQuery, ConnectionQuery, StakingQuery, TransferQuery};
 use aegis_app::restaking::query::RestakingQuery;
@@ -44,6 +45,7 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
         .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::avs::v1::query_server::QueryServer::new(AvsQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::slashing::v1::query_server::QueryServer::new(SlashingQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::consumer::v1::query_server::QueryServer::new(ConsumerQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::provider::v1::query_server::QueryServer::new(aegis_app::provider::query::ProviderQuery::new(storage.clone())))
         .add_service(ibc_proto_052::ibc::core::client::v1::query_server::QueryServer::new(ClientQuery::new(storage.clone())))
         .add_service(ibc_proto_052::ibc::core::connection::v1::query_server::QueryServer::new(ConnectionQuery::new(storage.clone())))

@@ -331,6 +331,7 @@ fn operator_genesis(
         },
         ibc: Default::default(),
         provider: Default::default(),
+        consumer: None,
         slashing: SlashingGenesis {
             params: SlashingParams {
                 signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,

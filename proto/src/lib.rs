@@ -40,6 +40,7 @@ mod tests {
             "aegis.avs.v1.Query",
             "aegis.slashing.v1.Msg",
             "aegis.slashing.v1.Query",
+            "aegis.consumer.v1.Query",
         ] {
             assert!(services.iter().any(|s| s == want), "{want} missing from {services:?}");
         }

@@ -54,8 +54,13 @@ pub struct IbcContext<'a, S> {
     pub(crate) block: BlockContext,
     pub(crate) chain_id: ChainId,
     /// Aegis's unbonding period: how long stake that leaves stays
-    /// slashable (the restaking withdrawal delay).
+    /// slashable (the restaking withdrawal delay; a consumer chain's is
+    /// its CCV params' unbonding period).
     pub(crate) unbonding: Duration,
+    /// The error an application module refused a callback with, in its own
+    /// codespace: ibc-rs flattens module errors into a string, so the
+    /// module leaves the typed error here for the message's result.
+    pub(crate) module_error: Rc<RefCell<Option<AppError>>>,
 }
 
 impl<S> Clone for IbcContext<'_, S> {
@@ -66,6 +71,7 @@ impl<S> Clone for IbcContext<'_, S> {
             block: self.block.clone(),
             chain_id: self.chain_id.clone(),
             unbonding: self.unbonding,
+            module_error: self.module_error.clone(),
         }
     }
 }
@@ -81,7 +87,17 @@ fn decode_err(key: &str, e: impl std::fmt::Display) -> HostError {
 impl<'a, S: StoreWrite + Send + Sync> IbcContext<'a, S> {
     pub fn new(state: &'a mut S, params: IbcParams, block: BlockContext, unbonding: Duration) -> Result<Self, AppError> {
         let chain_id = ChainId::new(&block.chain_id).map_err(|e| AppError::internal(format!("chain id {}: {e}", block.chain_id)))?;
-        Ok(IbcContext { state: Rc::new(RefCell::new(state)), params, block, chain_id, unbonding })
+        Ok(IbcContext { state: Rc::new(RefCell::new(state)), params, block, chain_id, unbonding, module_error: Rc::default() })
+    }
+
+    /// Record why an application module refused a callback (see
+    /// `module_error`); the message fails with this error.
+    pub(crate) fn set_module_error(&self, e: AppError) {
+        *self.module_error.borrow_mut() = Some(e);
+    }
+
+    pub(crate) fn take_module_error(&self) -> Option<AppError> {
+        self.module_error.borrow_mut().take()
     }
 
     pub(crate) fn get(&self, key: &str) -> Result<Option<Vec<u8>>, HostError> {

@@ -6,8 +6,6 @@
 //! failure reverts exactly like any other message. A relayer's usual batch
 //! (a client update, then N receives) is N+1 messages of one transaction.
 
-use std::time::Duration;
-
 use ibc_app_transfer::types::msgs::transfer::MsgTransfer;
 use ibc_core::channel::types::channel::Order;
 use ibc_core::channel::types::msgs::PacketMsg;
@@ -23,7 +21,6 @@ use tendermint_proto::google::protobuf::Any;
 use super::context::IbcContext;
 use super::{IbcError, IbcRead};
 use crate::error::{AppError, AppResult, SdkError};
-use crate::restaking::RestakingRead;
 use crate::router::response;
 use crate::store::StoreWrite;
 use crate::types::Address;
@@ -155,7 +152,7 @@ impl Msg {
 
     pub async fn execute<S: StoreWrite + Send + Sync>(&self, state: &mut S) -> AppResult<Any> {
         let params = state.ibc_params().await?;
-        let unbonding = Duration::from_secs(state.restaking_params().await?.withdrawal_delay_seconds);
+        let unbonding = crate::consumer::host_unbonding_period(state).await?;
         let block = state.block_context().ok_or_else(|| AppError::internal("IBC message outside a block"))?;
         match self {
             Msg::Core { envelope, type_url, .. } => {
@@ -259,7 +256,10 @@ fn execute_core<S: StoreWrite + Send + Sync>(mut ctx: IbcContext<'_, S>, envelop
         });
     }
     let mut router = super::ports::router(&ctx);
-    ibc_core::entrypoint::dispatch(&mut ctx, &mut router, (*envelope).clone()).map_err(IbcError::from)?;
+    if let Err(e) = ibc_core::entrypoint::dispatch(&mut ctx, &mut router, (*envelope).clone()) {
+        // A module's refusal keeps its own codespace and code.
+        return Err(ctx.take_module_error().unwrap_or_else(|| IbcError::from(e).into()));
+    }
     Ok(match envelope {
         MsgEnvelope::Packet(PacketMsg::Recv(_)) => response(&url, &ch::MsgRecvPacketResponse { result: result.unwrap_or(RESULT_SUCCESS) }),
         MsgEnvelope::Packet(PacketMsg::Ack(_)) => response(&url, &ch::MsgAcknowledgementResponse { result: result.unwrap_or(RESULT_SUCCESS) }),

@@ -26,6 +26,10 @@ impl<'a> IbcRouter<'a> {
 pub fn router<'a, S: StoreWrite + Send + Sync + 'a>(ctx: &IbcContext<'a, S>) -> IbcRouter<'a> {
     let mut r = IbcRouter { routes: Vec::new() };
     r.add(PORT, MODULE_ID, Box::new(TransferModule::new(ctx.clone())));
+    // Bound on every chain, as ICS binds it only where the consumer module
+    // is installed: without the genesis provider client, ChanOpenInit
+    // refuses (no channel can be built over a client that does not exist).
+    r.add(crate::ccv::CONSUMER_PORT, crate::consumer::channel::MODULE_ID, Box::new(crate::consumer::channel::ConsumerModule::new(ctx.clone())));
     r.add(crate::ccv::PROVIDER_PORT, crate::provider::channel::MODULE_ID, Box::new(crate::provider::channel::ProviderModule::new(ctx.clone())));
     r
 }

@@ -105,11 +105,12 @@ pub fn update_client_msg(of: &TestChain, client_id: &str, trusted: u64, height: 
 
 /// MsgUpdateClient with any signed header (tests forge them).
 pub fn header_msg(of: &TestChain, client_id: &str, trusted: u64, sh: tendermint::block::signed_header::SignedHeader, signer: &Signer) -> cosmrs::Any {
+    let validator_set = of.light.validators_at(sh.header.height.value());
     let header = TmHeader {
         signed_header: sh,
-        validator_set: of.light.validators.clone(),
+        validator_set,
         trusted_height: Height::new(ChainId::new(&of.chain_id).expect("chain id").revision_number(), trusted).expect("height"),
-        trusted_next_validator_set: of.light.validators.clone(),
+        trusted_next_validator_set: of.light.validators_at(trusted + 1),
     };
     let any: ibc_core::primitives::proto::Any = header.into();
     pack("/ibc.core.client.v1.MsgUpdateClient", &cl::MsgUpdateClient { client_id: client_id.into(), client_message: Some(any), signer: signer.address.to_string() })
@@ -138,11 +139,10 @@ pub async fn send_raw_packet(chain: &mut TestChain, port: &str, channel: &str, d
     use ibc_core::host::ValidationContext;
 
     use crate::ibc::IbcRead;
-    use crate::restaking::RestakingRead;
 
     let mut delta = cnidarium::StateDelta::new(chain.storage().latest_snapshot());
     let params = delta.ibc_params().await.map_err(|e| e.message)?;
-    let unbonding = Duration::from_secs(delta.restaking_params().await.map_err(|e| e.message)?.withdrawal_delay_seconds);
+    let unbonding = crate::consumer::host_unbonding_period(&delta).await.map_err(|e| e.message)?;
     let block = crate::store::BlockContext { chain_id: chain.chain_id.clone(), height: chain.height + 1, time_seconds: chain.time, time_nanos: 0 };
     let (port_id, channel_id) = (port.parse().map_err(|e| format!("{e}"))?, channel.parse().map_err(|e| format!("{e}"))?);
     let packet = {
@@ -196,6 +196,18 @@ pub enum Side {
 impl Relayer {
     pub fn new(on_a: Signer, on_b: Signer, unbonding: Duration) -> Self {
         Relayer { on_a, on_b, trusted_on_a: 0, trusted_on_b: 0, ids: PathIds::default(), unbonding }
+    }
+
+    /// A relayer over clients that already exist (a consumer's genesis
+    /// client of its provider, the provider's client of the consumer):
+    /// `client_on_a` tracks B, trusted at `trusted_on_a`, and the other way.
+    pub fn with_clients(on_a: Signer, on_b: Signer, unbonding: Duration, client_on_a: (&str, u64), client_on_b: (&str, u64)) -> Self {
+        let mut r = Relayer::new(on_a, on_b, unbonding);
+        r.ids.client_on_a = client_on_a.0.into();
+        r.trusted_on_a = client_on_a.1;
+        r.ids.client_on_b = client_on_b.0.into();
+        r.trusted_on_b = client_on_b.1;
+        r
     }
 
     /// Create a client of each chain on the other.
@@ -302,30 +314,45 @@ impl Relayer {
 
     /// Open a channel between `port` on both ends.
     pub async fn open_channel(&mut self, a: &mut TestChain, b: &mut TestChain, port: &str, version: &str, ordering: ch::Order) {
+        self.open_channel_between(a, b, port, port, version, ordering).await
+    }
+
+    /// A's `MsgChannelOpenInit` for a channel from `port_a` to `port_b`
+    /// over the path's connection.
+    pub fn channel_open_init_msg(&self, port_a: &str, port_b: &str, version: &str, ordering: ch::Order) -> cosmrs::Any {
         let init = ch::MsgChannelOpenInit {
-            port_id: port.into(),
+            port_id: port_a.into(),
             channel: Some(ch::Channel {
                 state: ch::State::Init as i32,
                 ordering: ordering as i32,
-                counterparty: Some(ch::Counterparty { port_id: port.into(), channel_id: String::new() }),
+                counterparty: Some(ch::Counterparty { port_id: port_b.into(), channel_id: String::new() }),
                 connection_hops: vec![self.ids.conn_on_a.clone()],
                 version: version.into(),
                 upgrade_sequence: 0,
             }),
             signer: self.on_a.address.to_string(),
         };
-        let out = a.exec(&self.on_a, vec![pack("/ibc.core.channel.v1.MsgChannelOpenInit", &init)]).await;
+        pack("/ibc.core.channel.v1.MsgChannelOpenInit", &init)
+    }
+
+    /// Open a channel from `port_a` on A (which initiates, proposing
+    /// `version`) to `port_b` on B. B's module may answer with another
+    /// version (a CCV provider answers with its handshake metadata); the
+    /// ack carries whatever B stored.
+    pub async fn open_channel_between(&mut self, a: &mut TestChain, b: &mut TestChain, port_a: &str, port_b: &str, version: &str, ordering: ch::Order) {
+        let init = self.channel_open_init_msg(port_a, port_b, version, ordering);
+        let out = a.exec(&self.on_a, vec![init]).await;
         ok(&out, "channel open init");
         self.ids.chan_on_a = attr(&out.events, "channel_open_init", "channel_id");
         let (v, h) = self.sync(a, b, Side::A).await;
-        let (_, proof_init) = prove(a, &format!("channelEnds/ports/{port}/channels/{}", self.ids.chan_on_a), v).await;
+        let (_, proof_init) = prove(a, &format!("channelEnds/ports/{port_a}/channels/{}", self.ids.chan_on_a), v).await;
         let try_ = ch::MsgChannelOpenTry {
-            port_id: port.into(),
+            port_id: port_b.into(),
             previous_channel_id: String::new(),
             channel: Some(ch::Channel {
                 state: ch::State::Tryopen as i32,
                 ordering: ordering as i32,
-                counterparty: Some(ch::Counterparty { port_id: port.into(), channel_id: self.ids.chan_on_a.clone() }),
+                counterparty: Some(ch::Counterparty { port_id: port_a.into(), channel_id: self.ids.chan_on_a.clone() }),
                 connection_hops: vec![self.ids.conn_on_b.clone()],
                 version: version.into(),
                 upgrade_sequence: 0,
@@ -339,12 +366,13 @@ impl Relayer {
         ok(&out, "channel open try");
         self.ids.chan_on_b = attr(&out.events, "channel_open_try", "channel_id");
         let (v, h) = self.sync(b, a, Side::B).await;
-        let (_, proof_try) = prove(b, &format!("channelEnds/ports/{port}/channels/{}", self.ids.chan_on_b), v).await;
+        let (chan_b, proof_try) = prove(b, &format!("channelEnds/ports/{port_b}/channels/{}", self.ids.chan_on_b), v).await;
+        let version_b = ch::Channel::decode(chan_b.expect("B's channel end").as_slice()).expect("a channel end").version;
         let ack = ch::MsgChannelOpenAck {
-            port_id: port.into(),
+            port_id: port_a.into(),
             channel_id: self.ids.chan_on_a.clone(),
             counterparty_channel_id: self.ids.chan_on_b.clone(),
-            counterparty_version: version.into(),
+            counterparty_version: version_b,
             proof_try,
             proof_height: Some(raw_height(&b.chain_id, h)),
             signer: self.on_a.address.to_string(),
@@ -352,9 +380,9 @@ impl Relayer {
         let out = a.exec(&self.on_a, vec![pack("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)]).await;
         ok(&out, "channel open ack");
         let (v, h) = self.sync(a, b, Side::A).await;
-        let (_, proof_ack) = prove(a, &format!("channelEnds/ports/{port}/channels/{}", self.ids.chan_on_a), v).await;
+        let (_, proof_ack) = prove(a, &format!("channelEnds/ports/{port_a}/channels/{}", self.ids.chan_on_a), v).await;
         let confirm = ch::MsgChannelOpenConfirm {
-            port_id: port.into(),
+            port_id: port_b.into(),
             channel_id: self.ids.chan_on_b.clone(),
             proof_ack,
             proof_height: Some(raw_height(&a.chain_id, h)),
@@ -499,6 +527,17 @@ pub fn transfer_msg(sender: &crate::types::Address, channel: &str, receiver: &st
 /// Packets from `send_packet` events, as a relayer reads them.
 pub fn sent_packets(events: &[Event]) -> Vec<ch::Packet> {
     events.iter().filter(|e| e.kind == "send_packet").map(|e| crate::ibc::packet_from_event(e).expect("a packet event").0).collect()
+}
+
+/// Packets a block sent, from its block events (what end-block hooks
+/// send, like a provider's VSC packets) and its transactions' events, in
+/// that order.
+pub fn block_sent_packets(out: &crate::app::BlockOutput) -> Vec<ch::Packet> {
+    let mut packets = sent_packets(&out.events);
+    for tx in &out.tx_results {
+        packets.extend(sent_packets(&tx.events));
+    }
+    packets
 }
 
 /// (packet, acknowledgement bytes) from `write_acknowledgement` events.

@@ -32,9 +32,22 @@ pub fn validator_set(keys: &[SigningKey], power: u64) -> Set {
 pub struct HeaderChain {
     pub chain_id: String,
     pub keys: Vec<SigningKey>,
+    /// The validator set of the latest header produced (the initial set
+    /// before the first).
     pub validators: Set,
     pub headers: BTreeMap<u64, block::signed_header::SignedHeader>,
     last_block_id: Option<block::Id>,
+    /// Validator set from each height on where it changed (1 = genesis).
+    sets: BTreeMap<u64, Set>,
+}
+
+/// A CometBFT validator set from (ed25519 key, power) pairs.
+pub fn set_of(validators: &[([u8; 32], i64)]) -> Set {
+    let infos = validators
+        .iter()
+        .map(|(k, p)| Info::new(PublicKey::from_raw_ed25519(k).expect("ed25519 key"), vote::Power::try_from(*p).expect("power")))
+        .collect();
+    Set::new(infos, None)
 }
 
 fn key_address(k: &SigningKey) -> account::Id {
@@ -46,19 +59,58 @@ impl HeaderChain {
     pub fn new(chain_id: &str, n: usize) -> Self {
         let keys: Vec<SigningKey> = (0..n).map(|i| validator_key(&format!("{chain_id}/val{i}"))).collect();
         let validators = validator_set(&keys, 10);
-        HeaderChain { chain_id: chain_id.into(), keys, validators, headers: BTreeMap::new(), last_block_id: None }
+        Self::with_set(chain_id, keys, validators)
     }
 
+    /// Headers of `validators` (the genesis set), signed by whichever of
+    /// `keys` are in the set of each height.
+    pub fn with_set(chain_id: &str, keys: Vec<SigningKey>, validators: Set) -> Self {
+        let sets = BTreeMap::from([(1, validators.clone())]);
+        HeaderChain { chain_id: chain_id.into(), keys, validators, headers: BTreeMap::new(), last_block_id: None, sets }
+    }
+
+    /// The validator set of block `height`.
+    pub fn validators_at(&self, height: u64) -> Set {
+        self.sets.range(..=height.max(1)).next_back().map(|(_, s)| s.clone()).expect("a set from height 1")
+    }
+
+    /// Hash of the set of the latest header produced.
     pub fn validators_hash(&self) -> Vec<u8> {
         self.validators.hash().as_bytes().to_vec()
+    }
+
+    /// Hash of the set of block `height + 1`: header `height`'s
+    /// `next_validators_hash`.
+    pub fn next_validators_hash(&self, height: u64) -> Vec<u8> {
+        self.validators_at(height + 1).hash().as_bytes().to_vec()
+    }
+
+    /// CometBFT's timing: the updates FinalizeBlock returned at `height`
+    /// make the set of `height + 2` (power 0 removes a validator).
+    pub fn apply_updates(&mut self, height: u64, updates: &[tendermint::validator::Update]) {
+        if updates.is_empty() {
+            return;
+        }
+        let mut powers: BTreeMap<account::Id, Info> = self.validators_at(height + 1).validators().iter().map(|v| (v.address, v.clone())).collect();
+        for u in updates {
+            let info = Info::new(u.pub_key, u.power);
+            if u.power.value() == 0 {
+                powers.remove(&info.address);
+            } else {
+                powers.insert(info.address, info);
+            }
+        }
+        self.sets.insert(height + 2, Set::new(powers.into_values().collect(), None));
     }
 
     /// Build the header of block `height` (carrying the app hash after
     /// `height - 1`), sign it with every key, and remember it.
     pub fn produce(&mut self, height: u64, time: (i64, u32), app_hash: &[u8]) -> block::signed_header::SignedHeader {
         let keys = self.keys.clone();
-        let validators = self.validators.clone();
-        let sh = self.make(height, time, app_hash, &validators, &validators, &keys);
+        let validators = self.validators_at(height);
+        let next = self.validators_at(height + 1);
+        let sh = self.make(height, time, app_hash, &validators, &next, &keys);
+        self.validators = validators;
         self.last_block_id = Some(sh.commit.block_id);
         self.headers.insert(height, sh.clone());
         sh
