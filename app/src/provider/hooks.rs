@@ -164,7 +164,11 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match launch(&mut fork, c, height).await {
             Ok(true) => {
-                fork.apply();
+                // The fork's events (client creation, launch) are the block's too.
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
                 state.queue_spawn(at, id, false)?;
                 dirty.remove(&id);
             }
@@ -193,7 +197,11 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match send_validator_set(&mut fork, c).await {
             Ok(()) => {
-                fork.apply();
+                // The VSC packet's `send_packet` event is how relayers find it.
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
             }
             Err(e) => {
                 drop(fork);
