@@ -17,7 +17,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aegis_app::signer::{pack, Signer};
@@ -34,7 +33,7 @@ const POWER_REDUCTION: u128 = 1_000_000;
 const WAD: u128 = 1_000_000_000_000_000_000;
 
 /// One devnet at a time: each is a dozen processes on two cores.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A CLI call that must succeed; its stdout as JSON (or Null).
 fn aegisd(args: &[&str]) -> Value {
@@ -169,7 +168,7 @@ impl Drop for Procs {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn consumer_launches_with_its_opted_in_operators_and_follows_joins_and_opt_outs() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("devnet");
     let _down = Down(dir.clone());
@@ -350,7 +349,7 @@ fn txs_with(rpc_url: &str, kind: &str, seq: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn validator_set_packets_sent_while_the_relayer_is_down_arrive_in_order_and_once_after_it_restarts() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("devnet");
     let _down = Down(dir.clone());
