@@ -131,6 +131,13 @@ async fn join(a: JoinArgs, home: &Path) -> Result<()> {
         Some(g) => Some(GenesisSource::read(g).await?),
         None => None,
     };
+    // A home of another chain (the provider node's, say) must not lend its key.
+    if let Ok(text) = std::fs::read_to_string(home.join("config").join("genesis.json")) {
+        let other = serde_json::from_str::<Value>(&text).ok().and_then(|g| g["chain_id"].as_str().map(str::to_string)).unwrap_or_default();
+        if other != chain_id {
+            bail!("{} is a node home of chain {other:?}, not of consumer {id} ({chain_id}): give --home a new directory", home.display());
+        }
+    }
     let peers = a.peers.clone().or_else(|| source.as_ref().and_then(|s| s.peer.clone()));
     let moniker = a.moniker.clone().unwrap_or_else(|| a.tx.from.clone());
     let created = homes::write_join_home(home, &moniker, a.base_port, peers.as_deref())?;
