@@ -56,6 +56,16 @@ pub(crate) mod keys {
     pub fn jail(id: u64, op: &Address) -> String {
         format!("provider/jails/{id:020}/{}", op.to_hex())
     }
+    pub const REWARD_POOLS: &str = "provider/reward_pools/";
+    pub fn reward_pool(id: u64, denom: &str) -> String {
+        format!("{REWARD_POOLS}{id:020}/{}", crate::types::denom_key(denom))
+    }
+    pub fn earned(id: u64, op: &Address, denom: &str) -> String {
+        format!("provider/earned/{id:020}/{}/{}", op.to_hex(), crate::types::denom_key(denom))
+    }
+    pub fn earned_of(id: u64, op: &Address) -> String {
+        format!("provider/earned/{id:020}/{}/", op.to_hex())
+    }
     pub fn jail_meter(id: u64) -> String {
         format!("provider/jail_meters/{id:020}")
     }
@@ -285,6 +295,37 @@ pub trait ProviderRead: StoreRead {
         Ok(self.read_json(&keys::jail(id, op)).await?.unwrap_or_default())
     }
 
+    async fn reward_pool(&self, id: u64, denom: &str) -> AppResult<u128> {
+        Ok(self.read_amount(&keys::reward_pool(id, denom)).await?.0)
+    }
+
+    /// Every consumer's undistributed rewards: (consumer, denom, amount).
+    async fn reward_pools(&self) -> AppResult<Vec<(u64, String, u128)>> {
+        let mut out = Vec::new();
+        for (k, v) in self.read_prefix(keys::REWARD_POOLS).await? {
+            let Some((id, denom)) = k[keys::REWARD_POOLS.len()..].split_once('/') else { continue };
+            let amount = crate::types::Amount::from_be_bytes(&v).map_err(|e| crate::error::AppError::internal(format!("corrupt value at {k}: {e}")))?.0;
+            out.push((id.parse().unwrap_or_default(), crate::types::denom_from_key(denom), amount));
+        }
+        Ok(out)
+    }
+
+    /// What an operator has earned from a consumer, in one denom, since it
+    /// joined (commission and its stakers' part together).
+    async fn consumer_earned(&self, id: u64, op: &Address, denom: &str) -> AppResult<u128> {
+        Ok(self.read_amount(&keys::earned(id, op, denom)).await?.0)
+    }
+
+    async fn consumer_earned_all(&self, id: u64, op: &Address) -> AppResult<Vec<(String, u128)>> {
+        let prefix = keys::earned_of(id, op);
+        let mut out = Vec::new();
+        for (k, v) in self.read_prefix(&prefix).await? {
+            let amount = crate::types::Amount::from_be_bytes(&v).map_err(|e| crate::error::AppError::internal(format!("corrupt value at {k}: {e}")))?.0;
+            out.push((crate::types::denom_from_key(&k[prefix.len()..]), amount));
+        }
+        Ok(out)
+    }
+
     async fn jail_meter(&self, id: u64) -> AppResult<JailMeter> {
         Ok(self.read_json(&keys::jail_meter(id)).await?.unwrap_or_default())
     }
@@ -374,6 +415,18 @@ pub trait ProviderWrite: StoreWrite {
 
     fn put_consumer_jail(&mut self, id: u64, op: &Address, jail: &ConsumerJail) -> AppResult<()> {
         self.write_json(keys::jail(id, op), jail)
+    }
+
+    fn put_reward_pool(&mut self, id: u64, denom: &str, amount: u128) -> AppResult<()> {
+        if amount == 0 {
+            self.delete_key(keys::reward_pool(id, denom))
+        } else {
+            self.write_amount(keys::reward_pool(id, denom), crate::types::Amount(amount))
+        }
+    }
+
+    fn put_consumer_earned(&mut self, id: u64, op: &Address, denom: &str, amount: u128) -> AppResult<()> {
+        self.write_amount(keys::earned(id, op, denom), crate::types::Amount(amount))
     }
 
     fn put_jail_meter(&mut self, id: u64, meter: &JailMeter) -> AppResult<()> {
