@@ -107,6 +107,12 @@ pub enum ProviderTx {
         #[command(flatten)]
         tx: TxArgs,
     },
+    /// Return the signer to a consumer's set (next epoch end) after its downtime jail there.
+    Unjail {
+        consumer_id: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
     /// Set the ed25519 key the signer validates a consumer with.
     AssignKey {
         consumer_id: u64,
@@ -157,6 +163,12 @@ pub enum ProviderQueryCmd {
     },
     /// The validator set last sent to a consumer.
     ConsumerValidators {
+        consumer_id: u64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A consumer's undistributed rewards and what each of its validators earned.
+    ConsumerRewards {
         consumer_id: u64,
         #[command(flatten)]
         node: NodeArgs,
@@ -264,6 +276,9 @@ pub async fn tx(cmd: ProviderTx, home: &Path) -> Result<()> {
         ProviderTx::OptOut { consumer_id, tx } => {
             run_tx(&tx, home, |s| vec![pack(MSG_OPT_OUT_URL, &pb::MsgOptOut { operator: s.address.to_string(), consumer_id })]).await
         }
+        ProviderTx::Unjail { consumer_id, tx } => {
+            run_tx(&tx, home, |s| vec![pack(MSG_UNJAIL_URL, &pb::MsgUnjail { operator: s.address.to_string(), consumer_id })]).await
+        }
         ProviderTx::AssignKey { consumer_id, key, tx } => {
             let consumer_key = key.resolve()?;
             if consumer_key.is_empty() {
@@ -332,6 +347,12 @@ pub async fn query(cmd: ProviderQueryCmd) -> Result<()> {
                 .map(|v| serde_json::json!({"operator": v.operator, "consumer_key": v.consumer_key, "consumer_address": v.consumer_address, "power": v.power}))
                 .collect();
             print_json(serde_json::json!({"validators": vals}));
+        }
+        ProviderQueryCmd::ConsumerRewards { consumer_id, node } => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.provider().consumer_rewards(pb::QueryConsumerRewardsRequest { consumer_id }).await?.into_inner();
+            let coins = |c: &[cosmos_sdk_proto::cosmos::base::v1beta1::Coin]| c.iter().map(|c| format!("{}{}", c.amount, c.denom)).collect::<Vec<_>>();
+            let ops: Vec<_> = r.operators.iter().map(|o| serde_json::json!({"operator": o.operator, "earned": coins(&o.earned)})).collect();
+            print_json(serde_json::json!({"undistributed": coins(&r.undistributed), "operators": ops}));
         }
         ProviderQueryCmd::OperatorConsumers { operator, node } => {
             let operator = addr(&operator)?.to_string();
