@@ -17,7 +17,7 @@ use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::error::{AppError, AppResult};
 use crate::math::{mul_div_down, mul_wad_down, WAD};
 use crate::restaking::RestakingRead;
-use crate::store::StoreWrite;
+use crate::store::{StoreRead, StoreWrite};
 use crate::types::Address;
 
 /// CometBFT bounds the total power by i64::MAX / 8; one validator stays
@@ -29,7 +29,7 @@ const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 /// power_reduction). Allocations count at their current magnitude minus a
 /// pending decrease: stake on its way out stops giving power at once,
 /// while staying slashable for the deallocation delay.
-pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
+pub async fn operator_power<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
     let mut allocated = 0u128;
     let mut weighted = 0u128;
     for (denom, weight_bps) in &c.params.strategies {
@@ -43,7 +43,7 @@ pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: 
 
 /// Tokens `op` has allocated to the consumer in `denom` (counted as for
 /// power) and its total scaled shares there.
-async fn allocated_stake<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str) -> AppResult<(u128, u128)> {
+async fn allocated_stake<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str) -> AppResult<(u128, u128)> {
     let a = state.allocation(op, denom, c.id, CONSUMER_SET).await?;
     let magnitude = a.magnitude.saturating_sub(a.pending_decrease);
     if magnitude == 0 {
@@ -58,7 +58,7 @@ async fn allocated_stake<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Co
 
 /// An operator's power on the consumer per strategy, as reward weights:
 /// (strategy, weighted allocated tokens, its total scaled shares there).
-pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
+pub async fn operator_power_parts<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
     let mut parts = Vec::new();
     for (denom, weight_bps) in &c.params.strategies {
         let (stake, total_scaled) = allocated_stake(state, c, op, denom).await?;
@@ -74,7 +74,7 @@ pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &
 /// jailed, tombstoned or denied, have a key and at least `min_stake`
 /// allocated, ranked by power (then address), the top `max_validators`,
 /// then ICS's power cap. O(opted-in operators).
-pub async fn compute_validator_set<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
+pub async fn compute_validator_set<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
     let power_reduction = state.delegation_params().await?.power_reduction;
     let mut out: Vec<ConsumerValidator> = Vec::new();
     for op in state.set_members(c.id, CONSUMER_SET).await? {
