@@ -236,6 +236,34 @@ async fn consumer_launches_with_its_opted_in_operators_and_follows_joins_and_opt
     })
     .await;
 
+    // Joining a consumer that has not launched yet: the opt-in goes out,
+    // the command says when it launches; run again, it sends nothing.
+    let out = aegisd(&[
+        "tx", "provider", "create-consumer", "--consumer-chain-id", "aegis-consumer-late", "--spawn-time", "+3600", "--strategy", "uaegis=1",
+        "--from", "faucet", "--home", net.provider(0)["home"].as_str().unwrap(), "--grpc", &net.p_grpc(0),
+    ]);
+    let late = out["responses"].as_array().unwrap().iter().find_map(|r| r["consumer_id"].as_str()).unwrap().to_string();
+    let late_home = tmp.path().join("join-late");
+    let join_late = || {
+        let out = Command::new(AEGISD)
+            .args(["consumer", "join", &late, "--home"])
+            .arg(&late_home)
+            .args(["--keyring-home", net.provider(2)["home"].as_str().unwrap(), "--from", "val2", "--grpc", &net.p_grpc(2), "--base-port", "29310"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let first = join_late();
+    assert!(first.contains("opted in on the provider") && first.contains("has not launched") && first.contains("in 3"), "{first}");
+    assert!(!late_home.join("config/genesis.json").exists(), "no genesis before the launch");
+    let again = join_late();
+    assert!(again.contains("already opted in") && !again.contains("tx "), "{again}");
+    let opt_ins = aegisd(&["query", "provider", "operator-consumers", &net.operator("val2"), "--grpc", &net.p_grpc(0)]);
+    let key = opt_ins["opt_ins"].as_array().unwrap().iter().find(|o| o["consumer_id"].to_string() == late).unwrap()["consumer_key"].clone();
+    let late_key = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, key_of(&late_home).1).unwrap();
+    assert_eq!(key.as_str(), Some(hex::encode(late_key).as_str()), "opted in with the new home's key");
+
     // 2. val1 opts out: after the next epoch end and the relay, it is gone.
     aegisd(&["tx", "provider", "opt-out", &net.id(), "--from", "val1", "--home", net.provider(1)["home"].as_str().unwrap(), "--grpc", &net.p_grpc(1)]);
     let started = Instant::now();
