@@ -24,7 +24,7 @@ use aegis_app::signer::pack;
 const BATCH: usize = 100;
 
 /// One direction of one channel: packets from `src` to `dst`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Direction {
     pub src: usize,
     pub dst: usize,
@@ -56,15 +56,27 @@ pub(crate) fn two(chains: &mut [Chain; 2], src: usize) -> (&mut Chain, &mut Chai
     }
 }
 
+/// Every sequence with a commitment on `src` (all pages: an ORDERED
+/// channel must see its lowest pending sequence, and keys sort as strings).
 async fn packet_commitments(src: &Chain, port: &str, channel: &str) -> Result<Vec<u64>> {
-    let r: ch::QueryPacketCommitmentsResponse = src
-        .query(
-            "/ibc.core.channel.v1.Query/PacketCommitments",
-            &ch::QueryPacketCommitmentsRequest { port_id: port.into(), channel_id: channel.into(), pagination: None },
-            None,
-        )
-        .await?;
-    Ok(r.commitments.into_iter().map(|c| c.sequence).collect())
+    use ibc_proto::cosmos::base::query::v1beta1::PageRequest;
+    let mut seqs = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let pagination = Some(PageRequest { key: key.clone(), limit: 1000, ..Default::default() });
+        let r: ch::QueryPacketCommitmentsResponse = src
+            .query(
+                "/ibc.core.channel.v1.Query/PacketCommitments",
+                &ch::QueryPacketCommitmentsRequest { port_id: port.into(), channel_id: channel.into(), pagination },
+                None,
+            )
+            .await?;
+        seqs.extend(r.commitments.into_iter().map(|c| c.sequence));
+        key = r.pagination.map(|p| p.next_key).unwrap_or_default();
+        if key.is_empty() {
+            return Ok(seqs);
+        }
+    }
 }
 
 async fn unreceived(dst: &Chain, port: &str, channel: &str, seqs: &[u64]) -> Result<Vec<u64>> {
