@@ -164,7 +164,13 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match launch(&mut fork, c, height).await {
             Ok(true) => {
-                fork.apply();
+                // A fork's events stay in the fork unless handed on: the
+                // launch's (and below, the VSC packet's `send_packet`,
+                // which relayers look for) must reach the block's.
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
                 state.queue_spawn(at, id, false)?;
                 dirty.remove(&id);
             }
@@ -193,7 +199,10 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match send_validator_set(&mut fork, c).await {
             Ok(()) => {
-                fork.apply();
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
             }
             Err(e) => {
                 drop(fork);
