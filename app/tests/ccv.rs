@@ -1,19 +1,388 @@
-//! A provider and its consumer chain over a real CCV channel.
+//! A provider and its consumer chain end to end, over a real CCV channel
+//! (`testkit::ccv`): the consumer starts with the launched set and follows
+//! the provider's validator sets with CometBFT's timing; its validators'
+//! downtime becomes slash packets that jail them there only; its fees reach
+//! the provider's fee pool as ICS-20 vouchers.
 
-use aegis_app::testkit::ccv::*;
+use aegis_app::avs::AvsRead;
+use aegis_app::ccv::{self, ConsumerPacket, Infraction, SlashPacket, VscPacket};
+use aegis_app::consumer::{CcvChannelState, ConsumerRead};
+use aegis_app::delegation::DelegationRead;
 use aegis_app::provider::ProviderRead;
+use aegis_app::signer::pack;
+use aegis_app::testkit::ccv::*;
+use aegis_app::testkit::ibc::{ok, send_raw_packet, written_acks, Side};
+use aegis_app::testkit::light::{set_of, validator_key};
+use aegis_app::types::{Address, NATIVE_DENOM};
+use aegis_proto::aegis::avs::v1 as apb;
+
+fn sorted(mut v: Vec<([u8; 32], i64)>) -> Vec<([u8; 32], i64)> {
+    v.sort();
+    v
+}
+
+/// The validator updates of the consumer's blocks after `after`: (height,
+/// updates by key).
+fn updates_after(path: &CcvPath, after: u64) -> Vec<(u64, Vec<([u8; 32], i64)>)> {
+    path.consumer
+        .log
+        .validator_updates
+        .range(after + 1..)
+        .map(|(h, u)| (*h, u.iter().map(|u| (u.pub_key.to_bytes().try_into().unwrap(), u.power.value() as i64)).collect()))
+        .collect()
+}
+
+/// Consumer blocks until its height is at least `h`.
+async fn consumer_to(path: &mut CcvPath, h: u64) {
+    while path.consumer.height < h {
+        path.consumer.block(vec![]).await;
+    }
+}
+
+/// The one set change the consumer applied after `after`: it is handed to
+/// CometBFT in that block and is the header chain's set two blocks later.
+async fn one_set_change(path: &mut CcvPath, after: u64, want: &[([u8; 32], i64)]) -> u64 {
+    let changes = updates_after(path, after);
+    assert_eq!(changes.len(), 1, "one block with validator updates: {changes:?}");
+    let (h, updates) = changes[0].clone();
+    assert_eq!(updates, sorted(want.to_vec()), "FinalizeBlock's validator updates at {h}, by key");
+    let before = path.consumer_cometbft_set(h + 1);
+    consumer_to(path, h + 2).await;
+    assert_eq!(path.consumer_cometbft_set(h + 1), before, "the set of h + 1 is the old one");
+    let after_set = sorted(path.consumer_set().await);
+    assert_eq!(path.consumer_cometbft_set(h + 2), after_set, "the set of h + 2 is the new one");
+    assert_eq!(path.consumer.light.headers[&(h + 2)].header.validators_hash, set_of(&after_set).hash());
+    assert_eq!(path.consumer.light.headers[&(h + 1)].header.validators_hash, set_of(&before).hash());
+    h
+}
 
 #[tokio::test]
-async fn smoke() {
+async fn the_consumer_starts_with_the_launched_set_and_follows_opt_out_deallocation_and_key_rotation() {
     let mut path = CcvPath::setup(CcvConfig::default()).await;
-    eprintln!("launch {} transfer {:?} ccv {:?}", path.launch_height, path.transfer_channel, path.ccv_channels());
+    let cfg = path.config.clone();
+    let id = path.consumer_id;
+    let powers: Vec<i64> = (0..4).map(|i| cfg.power(i)).collect();
+    assert_eq!(powers, vec![500_000, 750_000, 400_000, 200_000], "allocated tokens x weight / 10^6");
+    let initial = sorted((0..4).map(|i| (path.key(i), powers[i])).collect());
+
+    // The genesis the provider stored, InitChain's answer, the consumer's
+    // state and its first headers all hold the launched set.
+    let genesis = path.provider.storage().latest_snapshot().consumer_genesis(id).await.unwrap().unwrap();
+    assert_eq!(genesis.provider.initial_val_set.iter().map(|u| (u.pubkey, u.power)).collect::<Vec<_>>(), initial);
+    let init_chain: Vec<([u8; 32], i64)> =
+        path.consumer.app().genesis_validators().await.unwrap().iter().map(|u| (u.pub_key.to_bytes().try_into().unwrap(), u.power.value() as i64)).collect();
+    assert_eq!(sorted(init_chain), initial);
+    assert_eq!(sorted(path.consumer_set().await), initial);
+    assert_eq!(path.consumer_cometbft_set(1), initial);
+
+    // The handshake: fee pool from the provider's metadata, the reward
+    // channel the consumer started, both channels bound on the provider.
+    let snap = path.consumer.storage().latest_snapshot();
+    assert_eq!(snap.provider_fee_pool_addr().await.unwrap(), Some(Address::module("provider").to_string()));
+    assert_eq!(snap.ccv_channel_state().await.unwrap(), CcvChannelState::None, "established by the first VSC packet");
+    assert_eq!(snap.consumer_params().await.unwrap().unwrap().distribution_transmission_channel, "channel-1");
+    assert_eq!(path.transfer_channel, ("channel-1".to_string(), "channel-1".to_string()));
+    assert_eq!(path.provider.storage().latest_snapshot().consumer(id).await.unwrap().unwrap().channel_id.as_deref(), Some("channel-0"));
+
+    // Operator 1 opts out, operator 3 deallocates: nothing happens on the
+    // consumer until the provider's next epoch end and the relay.
+    let (op1, op3) = (operator(1), operator(3));
+    let txs = vec![path.provider.sign(&op1, vec![opt_out(&op1, id)]).await, path.provider.sign(&op3, vec![allocate(&op3, id, &[(NATIVE_DENOM, 0)])]).await];
+    let out = path.provider.block(txs).await;
+    ok(&out.tx_results[0], "opt out");
+    ok(&out.tx_results[1], "deallocate");
+    let mark = path.consumer.height;
+    path.consumer.block(vec![]).await;
+    assert!(updates_after(&path, mark).is_empty());
+    path.provider_epoch_end().await;
+    let relayed = path.relay().await;
+    assert_eq!(relayed.to_consumer.len(), 1, "one VSC packet");
+    let (packet, ack) = &relayed.to_consumer[0];
+    assert_eq!(ack, &ccv::result_ack(1));
+    let vsc = VscPacket::decode(&packet.data).unwrap();
+    assert_eq!(vsc.valset_update_id, 1);
+    let removed = sorted(vec![(path.key(1), 0), (path.key(3), 0)]);
+    assert_eq!(vsc.updates.iter().map(|u| (u.pubkey, u.power)).collect::<Vec<_>>(), removed);
+    one_set_change(&mut path, mark, &removed).await;
+    assert_eq!(sorted(path.consumer_set().await), sorted(vec![(path.key(0), 500_000), (path.key(2), 400_000)]));
+    let snap = path.consumer.storage().latest_snapshot();
+    assert_eq!(snap.ccv_channel_state().await.unwrap(), CcvChannelState::Open);
+    assert_eq!(snap.last_valset_update_id().await.unwrap(), 1);
+
+    // Operator 0 rotates its consumer key (its node signs with the new one).
+    let rotated = validator_key("consumer-1/operator0/rotated");
+    path.consumer.light.keys.push(rotated.clone());
+    let op0 = operator(0);
+    ok(&path.provider.exec(&op0, vec![assign_key(&op0, id, &key_hex(&rotated))]).await, "assign a new consumer key");
+    let mark = path.consumer.height;
+    path.provider_epoch_end().await;
+    let relayed = path.relay().await;
+    assert_eq!(relayed.to_consumer.len(), 1);
+    assert_eq!(VscPacket::decode(&relayed.to_consumer[0].0.data).unwrap().valset_update_id, 2);
+    let rotation = [(path.key(0), 0), (key_bytes(&rotated), 500_000)];
+    one_set_change(&mut path, mark, &rotation).await;
+    assert_eq!(sorted(path.consumer_set().await), sorted(vec![(key_bytes(&rotated), 500_000), (path.key(2), 400_000)]));
+    // The provider's client of the consumer follows the new sets.
+    path.consumer.block(vec![]).await;
+    let (_, _, update) = path.relayer.prepare_update(&mut path.consumer, &mut path.provider, &Side::A).await;
+    ok(&path.provider.exec(&relayer_on_provider(), vec![update]).await, "client update across the set changes");
+}
+
+/// A second AVS on the provider (id 2, operator set 0, uaegis) that
+/// operator `i` joins with `magnitude` of its uaegis, effective at once
+/// after the allocation delay.
+async fn other_avs(path: &mut CcvPath, i: usize, magnitude: u128) -> u64 {
+    let owner = owner();
+    let out = path
+        .provider
+        .exec(
+            &owner,
+            vec![
+                pack("/aegis.avs.v1.MsgRegisterAvs", &apb::MsgRegisterAvs { owner: owner.address.to_string(), metadata_uri: "other".into(), redistribution_recipient: String::new() }),
+                pack(
+                    "/aegis.avs.v1.MsgCreateOperatorSet",
+                    &apb::MsgCreateOperatorSet {
+                        owner: owner.address.to_string(),
+                        avs_id: 2,
+                        operator_set_id: 0,
+                        strategies: vec![NATIVE_DENOM.into()],
+                        slasher: owner.address.to_string(),
+                        veto_committee: vec![],
+                        veto_threshold: 0,
+                        veto_window_seconds: 0,
+                        allowlist: vec![],
+                    },
+                ),
+            ],
+        )
+        .await;
+    ok(&out, "register another AVS");
+    let op = operator(i);
+    let join = pack("/aegis.avs.v1.MsgRegisterForOperatorSet", &apb::MsgRegisterForOperatorSet { operator: op.address.to_string(), avs_id: 2, operator_set_id: 0 });
+    ok(&path.provider.exec(&op, vec![join, allocate_to(&op, 2, 0, &[(NATIVE_DENOM, magnitude)])]).await, "join and allocate");
+    path.provider.skip_time(path.config.allocation_delay_seconds as i64);
+    path.provider.block(vec![]).await;
+    2
+}
+
+/// Everything of operator `op` on the provider that a consumer jailing
+/// must not touch: its stake records, its allocations to the consumer and
+/// to the other AVS, its provider standing.
+async fn provider_standing(path: &CcvPath, op: &Address) -> String {
     let s = path.provider.storage().latest_snapshot();
-    eprintln!("{:?}", s.consumer(path.consumer_id).await.unwrap());
-    eprintln!("{:?}", s.consumer_validators(path.consumer_id).await.unwrap());
-    let r = path.establish_ccv_channel().await;
+    let mut out = String::new();
+    for denom in [NATIVE_DENOM, LST] {
+        out += &format!("{:?}\n", s.operator_stake(op, denom).await.unwrap());
+        out += &format!("{:?}\n", s.allocation(op, denom, path.consumer_id, 0).await.unwrap());
+        out += &format!("{:?}\n", s.allocation(op, denom, 2, 0).await.unwrap());
+        out += &format!("{:?}\n", s.encumbered_magnitude(op, denom).await.unwrap());
+    }
+    let o = s.operator(op).await.unwrap().unwrap();
+    out += &format!("jailed {} tombstoned {}\n", o.jailed, o.tombstoned);
+    out
+}
+
+/// Consumer blocks (all but the offline keys signing) until a slash
+/// packet is queued; the height it was queued at.
+async fn until_slash_queued(path: &mut CcvPath, pending_before: usize) -> u64 {
+    for _ in 0..30 {
+        path.consumer.block(vec![]).await;
+        if path.consumer.storage().latest_snapshot().pending_packets().await.unwrap().len() > pending_before {
+            return path.consumer.height;
+        }
+    }
+    panic!("no slash packet was queued");
+}
+
+fn slash_data(path: &CcvPath, i: usize, power: i64, vsc: u64) -> Vec<u8> {
+    ConsumerPacket::Slash(SlashPacket { validator_address: key_address(&path.consumer_keys[i]), power, valset_update_id: vsc, infraction: Infraction::Downtime }).encode()
+}
+
+#[tokio::test]
+async fn a_consumer_validator_that_stops_signing_is_jailed_on_that_consumer_only_and_can_unjail() {
+    let mut path = CcvPath::setup(CcvConfig::default()).await;
+    let id = path.consumer_id;
+    other_avs(&mut path, 3, 1_000_000_000_000_000_000 / 4).await;
+    let op3 = operator(3);
+    let standing = provider_standing(&path, &op3.address).await;
+    let supply = path.provider.supply(NATIVE_DENOM).await;
+
+    // Operator 3's consumer node stops signing. x/slashing's window (10
+    // blocks, at most 5 missed) finds it down; the CCV channel is not
+    // established yet, so the slash packet waits in the queue, and only
+    // one is queued however long it stays down.
+    let key3 = path.consumer_keys[3].clone();
+    path.consumer.light.keys.retain(|k| k.verification_key() != key3.verification_key());
+    let queued_at = until_slash_queued(&mut path, 0).await;
+    for _ in 0..12 {
+        path.consumer.block(vec![]).await;
+    }
+    let snap = path.consumer.storage().latest_snapshot();
+    let pending = snap.pending_packets().await.unwrap();
+    assert_eq!(pending.len(), 1, "one packet per validator while it is outstanding");
+    assert_eq!(pending[0].1, slash_data(&path, 3, 200_000, 0), "the genesis set's valset update id, the CometBFT power");
+    assert!(snap.outstanding_downtime(&hex::encode_upper(key_address(&key3))).await.unwrap());
+    assert!(path.consumer.log.sent.iter().all(|p| p.source_port != "consumer"), "nothing is sent before the channel is established");
+    let info = aegis_app::slashing::SlashingRead::signing_info(&snap, &hex::encode_upper(key_address(&key3))).await.unwrap().unwrap();
+    assert_eq!((info.operator, info.missed_blocks_counter, info.index_offset), (None, 0, 0), "the window starts over after a report");
+    assert!(queued_at > 10);
+
+    // The first VSC packet establishes the channel; the slash packet goes
+    // out in that block and the provider jails operator 3 on the consumer.
+    let relayed = path.establish_ccv_channel().await;
+    let slashes: Vec<_> = relayed.to_provider.iter().filter(|(p, _)| p.source_port == "consumer").collect();
+    assert_eq!(slashes.len(), 1);
+    assert_eq!(slashes[0].0.data, slash_data(&path, 3, 200_000, 0));
+    assert_eq!(slashes[0].1, ccv::result_ack(ccv::ACK_SLASH_HANDLED));
+    let snap = path.consumer.storage().latest_snapshot();
+    assert!(snap.pending_packets().await.unwrap().is_empty(), "handled: off the queue");
+    assert_eq!(snap.slash_record().await.unwrap(), None);
+    assert!(!snap.outstanding_downtime(&hex::encode_upper(key_address(&key3))).await.unwrap(), "the handled ack clears the flag");
+    let jail = path.provider.storage().latest_snapshot().consumer_jail(id, &op3.address).await.unwrap();
+    assert!(jail.excluded() && !jail.tombstoned && !jail.unjailed);
+
+    // The provider's next validator set leaves it out of the consumer's.
+    // (An epoch end during that relay may have sent it already.)
+    path.provider_epoch_end().await;
+    path.relay().await;
+    let changes = updates_after(&path, queued_at);
+    let removal = changes.iter().find(|(_, u)| u.contains(&(path.key(3), 0))).expect("operator 3 removed").0;
+    consumer_to(&mut path, removal + 2).await;
+    assert!(path.consumer_cometbft_set(removal + 1).iter().any(|(k, _)| *k == path.key(3)));
+    assert!(path.consumer_cometbft_set(removal + 2).iter().all(|(k, _)| *k != path.key(3)));
+    assert!(path.consumer_set().await.iter().all(|(k, _)| *k != path.key(3)));
+
+    // Its provider stake, its allocations (to this consumer: downtime
+    // slashes nothing here; to the other AVS) and its provider standing
+    // are exactly what they were; nothing was burned.
+    assert_eq!(provider_standing(&path, &op3.address).await, standing);
+    assert_eq!(path.provider.supply(NATIVE_DENOM).await, supply);
+
+    // MsgUnjail: refused before the jail time, accepted after it; the next
+    // set brings it back (its node is back online too).
+    let out = path.provider.exec(&op3, vec![unjail(&op3, id)]).await;
+    let e = out.result.unwrap_err();
+    assert_eq!((e.codespace, e.code), ("provider", 21));
+    assert_eq!(
+        e.message,
+        format!(
+            "failed to execute message; message index: 0: operator {} is jailed on consumer {id} until {} (block time {}, {}s left)",
+            op3.address,
+            jail.until,
+            path.provider.time,
+            jail.until - path.provider.time
+        )
+    );
+    path.provider.skip_time(jail.until - path.provider.time);
+    ok(&path.provider.exec(&op3, vec![unjail(&op3, id)]).await, "unjail");
+    path.consumer.light.keys.push(key3.clone());
+    let mark = path.consumer.height;
+    path.provider_epoch_end().await;
+    path.relay().await;
+    let changes = updates_after(&path, mark);
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].1, vec![(path.key(3), 200_000)]);
+    assert!(path.consumer_set().await.contains(&(path.key(3), 200_000)));
+    let snap = path.consumer.storage().latest_snapshot();
+    let info = aegis_app::slashing::SlashingRead::signing_info(&snap, &hex::encode_upper(key_address(&key3))).await.unwrap().unwrap();
+    assert_eq!(info.start_height, changes[0].0, "its window starts again when it rejoins");
+    assert_eq!(provider_standing(&path, &op3.address).await, standing);
+}
+
+#[tokio::test]
+async fn slash_packets_beyond_the_jail_bound_bounce_and_are_retried_and_replays_change_nothing() {
+    // Epochs long enough that the relays below stay within one.
+    let mut path = CcvPath::setup(CcvConfig { blocks_per_epoch: 100, ..Default::default() }).await;
+    let id = path.consumer_id;
+    path.establish_ccv_channel().await;
+    // 10% of 1,849,000 per epoch: the first jailing fills it.
+    let (op2, op3) = (operator(2), operator(3));
+    let (k2, k3) = (path.consumer_keys[2].clone(), path.consumer_keys[3].clone());
+    path.consumer.light.keys.retain(|k| k.verification_key() != k2.verification_key() && k.verification_key() != k3.verification_key());
+    until_slash_queued(&mut path, 0).await;
+    let snap = path.consumer.storage().latest_snapshot();
+    let vsc = snap.last_valset_update_id().await.unwrap();
+    assert_eq!(vsc, 1);
+    let pending: Vec<Vec<u8>> = snap.pending_packets().await.unwrap().into_iter().map(|(_, d)| d).collect();
+    assert_eq!(pending, vec![slash_data(&path, 2, 400_000, 1), slash_data(&path, 3, 200_000, 1)], "both went down together, in vote order");
+
+    // Sent one at a time: operator 2's is handled, operator 3's bounced.
+    let relayed = path.relay().await;
+    let answers: Vec<(Vec<u8>, Vec<u8>)> = relayed.to_provider.iter().map(|(p, a)| (p.data.clone(), a.clone())).collect();
+    assert_eq!(
+        answers,
+        vec![(slash_data(&path, 2, 400_000, 1), ccv::result_ack(ccv::ACK_SLASH_HANDLED)), (slash_data(&path, 3, 200_000, 1), ccv::result_ack(ccv::ACK_SLASH_BOUNCED))]
+    );
+    let provider_snap = path.provider.storage().latest_snapshot();
+    assert!(provider_snap.consumer_jail(id, &op2.address).await.unwrap().excluded());
+    assert!(!provider_snap.consumer_jail(id, &op3.address).await.unwrap().excluded());
+    let snap = path.consumer.storage().latest_snapshot();
+    assert_eq!(snap.pending_packets().await.unwrap().len(), 1, "the bounced packet stays at the head");
+    let record = snap.slash_record().await.unwrap().unwrap();
+    assert!(!record.waiting_on_reply);
+
+    // A consumer flooding the provider beyond the bound: bounced, the
+    // provider keeps making blocks, jails nobody more.
+    let (chan_c, _) = path.ccv_channels();
+    let mut flood = Vec::new();
+    for _ in 0..3 {
+        for i in [0, 1] {
+            let power = if i == 0 { 499_000 } else { 750_000 };
+            let data = slash_data(&path, i, power, 1);
+            let p = send_raw_packet(&mut path.consumer, "consumer", &chan_c, data, 1_000_000).await.unwrap();
+            path.consumer.log.sent.push(p.clone());
+            flood.push(p);
+        }
+    }
+    let relayed = path.relay().await;
+    let bounced: Vec<&Vec<u8>> = relayed.to_provider.iter().map(|(_, a)| a).collect();
+    assert_eq!(bounced.len(), 6);
+    assert!(bounced.iter().all(|a| **a == ccv::result_ack(ccv::ACK_SLASH_BOUNCED)), "{bounced:?}");
+    let provider_snap = path.provider.storage().latest_snapshot();
+    for op in [operator(0), operator(1)] {
+        assert!(!provider_snap.consumer_jail(id, &op.address).await.unwrap().excluded());
+    }
+    let height = path.provider.height;
+    path.provider.block(vec![]).await;
+    assert_eq!(path.provider.height, height + 1);
+    // Their acks answer no queued packet: the consumer ignores them.
+    assert_eq!(path.consumer.storage().latest_snapshot().pending_packets().await.unwrap().len(), 1);
+
+    // Replays: a slash packet received again, an ack delivered again.
+    let state_before = (path.provider.storage().latest_snapshot().jail_meter(id).await.unwrap(), provider_snap.consumer_jail(id, &op2.address).await.unwrap());
+    let msgs = path.relayer.recv_batch(&mut path.consumer, &mut path.provider, Side::A, &flood[..1]).await;
+    let tx = path.provider.sign_with_gas(&relayer_on_provider(), msgs, 100_000_000).await;
+    let out = path.provider.block(vec![tx]).await.tx_results.remove(0);
+    ok(&out, "replayed receive");
+    assert!(written_acks(&out.events).is_empty(), "no second acknowledgement");
     let s = path.provider.storage().latest_snapshot();
-    eprintln!("{:?}", s.consumer(path.consumer_id).await.unwrap());
-    eprintln!("{:?}", s.consumer_validators(path.consumer_id).await.unwrap());
-    eprintln!("sent {:?}", path.provider.log.sent);
-    eprintln!("{r:?}");
+    assert_eq!((s.jail_meter(id).await.unwrap(), s.consumer_jail(id, &op2.address).await.unwrap()), state_before);
+    let acked = path.provider.log.acks.iter().find(|(p, _)| p.data == slash_data(&path, 2, 400_000, 1)).cloned().unwrap();
+    let consumer_before = aegis_app::ibc::state::scan_raw(&path.consumer.storage().latest_snapshot(), "consumer/").await.unwrap();
+    let msgs = path.relayer.ack_batch(&mut path.provider, &mut path.consumer, Side::B, &[acked]).await;
+    let tx = path.consumer.sign_with_gas(&relayer_on_consumer(), msgs, 100_000_000).await;
+    ok(&path.consumer.block(vec![tx]).await.tx_results[0], "replayed ack");
+    let consumer_after = aegis_app::ibc::state::scan_raw(&path.consumer.storage().latest_snapshot(), "consumer/").await.unwrap();
+    assert_eq!(consumer_after, consumer_before, "a replayed ack changes nothing");
+
+    // After the retry delay (one hour, from the consumer genesis) and in a
+    // new provider epoch, the bounced packet is sent again and handled.
+    path.consumer.skip_time(3600);
+    path.consumer.block(vec![]).await;
+    path.provider_epoch_end().await;
+    let relayed = path.relay().await;
+    let retried: Vec<(Vec<u8>, Vec<u8>)> = relayed.to_provider.iter().filter(|(p, _)| p.source_port == "consumer").map(|(p, a)| (p.data.clone(), a.clone())).collect();
+    assert_eq!(retried[0], (slash_data(&path, 3, 200_000, 1), ccv::result_ack(ccv::ACK_SLASH_HANDLED)));
+    assert!(path.provider.storage().latest_snapshot().consumer_jail(id, &op3.address).await.unwrap().excluded());
+    // Operator 2, still in the consumer's set until the provider's next
+    // set removes it and still down, was reported again once its flag
+    // cleared: the provider answers "handled" (already jailed) and
+    // changes nothing.
+    for r in &retried[1..] {
+        assert_eq!(r, &(slash_data(&path, 2, 400_000, 1), ccv::result_ack(ccv::ACK_SLASH_HANDLED)));
+    }
+    assert_eq!(path.provider.storage().latest_snapshot().consumer_jail(id, &op2.address).await.unwrap(), state_before.1);
+    let snap = path.consumer.storage().latest_snapshot();
+    assert!(snap.pending_packets().await.unwrap().is_empty());
+    assert_eq!(snap.slash_record().await.unwrap(), None);
 }
