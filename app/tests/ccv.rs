@@ -386,3 +386,85 @@ async fn slash_packets_beyond_the_jail_bound_bounce_and_are_retried_and_replays_
     assert!(snap.pending_packets().await.unwrap().is_empty());
     assert_eq!(snap.slash_record().await.unwrap(), None);
 }
+
+/// A consumer transaction from `from` paying `fee` uaegis (a 1uaegis send
+/// to itself).
+async fn pay_fee(path: &mut CcvPath, from: &aegis_app::signer::Signer, fee: u128) {
+    let (number, sequence) = path.consumer.account(&from.address).await.unwrap();
+    let opts = aegis_app::signer::SignOptions { fee, gas_limit: 200_000, ..aegis_app::signer::SignOptions::new(&path.consumer.chain_id, number, sequence) };
+    let tx = from.sign(vec![from.msg_send(&from.address, &[aegis_app::types::Coin::new(NATIVE_DENOM, 1)])], &opts).unwrap();
+    ok(&path.consumer.block(vec![tx]).await.tx_results[0], "a fee-paying transaction");
+}
+
+/// Consumer blocks until one sends a reward transfer; that packet.
+async fn until_reward_sent(path: &mut CcvPath) -> ibc_proto::ibc::core::channel::v1::Packet {
+    let before = path.consumer.log.sent.len();
+    for _ in 0..30 {
+        path.consumer.block(vec![]).await;
+        if let Some(p) = path.consumer.log.sent[before..].iter().find(|p| p.source_port == "transfer") {
+            return p.clone();
+        }
+    }
+    panic!("no reward transfer was sent");
+}
+
+#[tokio::test]
+async fn consumer_fees_reach_the_provider_fee_pool_and_a_timed_out_transfer_goes_out_again() {
+    use aegis_app::consumer::distribution::{CONS_REDISTRIBUTE, CONS_TO_SEND_TO_PROVIDER};
+    let user = aegis_app::testkit::test_signer("ccv/consumer-user");
+    let cfg = CcvConfig {
+        consumer_accounts: vec![(user.address, vec![aegis_app::types::Coin::new(NATIVE_DENOM, FUNDS)])],
+        edit_consumer_genesis: Some(|g| g.params.blocks_per_distribution_transmission = 10),
+        ..Default::default()
+    };
+    let mut path = CcvPath::setup(cfg).await;
+    let params = path.consumer.storage().latest_snapshot().consumer_params().await.unwrap().unwrap();
+    assert_eq!(params.consumer_redistribution_fraction, "0.750000000000000000", "the provider takes the consumer's reward fraction, 0.25");
+    let (keep, send, fee_pool) = (Address::module(CONS_REDISTRIBUTE), Address::module(CONS_TO_SEND_TO_PROVIDER), Address::module("provider"));
+    let collector = Address::module("fee_collector");
+    let (chan_c, chan_p) = path.transfer_channel.clone();
+    let escrow = aegis_app::ibc::transfer::escrow_address("transfer", &chan_c);
+    let voucher_denom = voucher(&chan_p, NATIVE_DENOM);
+
+    // A fee is split at the end of its block: 3/4 stays, the rest (and
+    // the rounding) waits for the provider.
+    pay_fee(&mut path, &user, 1_000_001).await;
+    let c = &path.consumer;
+    assert_eq!((c.balance(&collector, NATIVE_DENOM).await, c.balance(&keep, NATIVE_DENOM).await, c.balance(&send, NATIVE_DENOM).await), (0, 750_000, 250_001));
+
+    // At the next transmission height it goes out over the reward channel
+    // with ICS's memo, to the provider's fee pool.
+    let packet = until_reward_sent(&mut path).await;
+    assert_eq!((packet.source_channel.as_str(), packet.destination_channel.as_str()), (chan_c.as_str(), chan_p.as_str()));
+    let data: serde_json::Value = serde_json::from_slice(&packet.data).unwrap();
+    assert_eq!(data["amount"], "250001");
+    assert_eq!(data["denom"], NATIVE_DENOM);
+    assert_eq!(data["sender"], send.to_string());
+    assert_eq!(data["receiver"], fee_pool.to_string());
+    assert_eq!(data["memo"], ccv::reward_memo("1", "consumer-1"));
+    assert_eq!((path.consumer.balance(&send, NATIVE_DENOM).await, path.consumer.balance(&escrow, NATIVE_DENOM).await), (0, 250_001));
+    let relayed = path.relay().await;
+    let transfers: Vec<_> = relayed.to_provider.iter().filter(|(p, _)| p.source_port == "transfer").collect();
+    assert_eq!(transfers.len(), 1);
+    assert_eq!(transfers[0].1, br#"{"result":"AQ=="}"#.to_vec());
+    assert_eq!(path.provider.balance(&fee_pool, &voucher_denom).await, 250_001);
+    assert_eq!(path.provider.supply(&voucher_denom).await, 250_001);
+    assert_eq!(relayed.acks_to_consumer.iter().filter(|p| p.source_port == "transfer").count(), 1);
+
+    // The next round's transfer times out (nobody relays it for an hour):
+    // ICS-20 refunds it and the round after sends it again.
+    pay_fee(&mut path, &user, 400_000).await;
+    assert_eq!(path.consumer.balance(&send, NATIVE_DENOM).await, 100_000);
+    let lost = until_reward_sent(&mut path).await;
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&lost.data).unwrap()["amount"], "100000");
+    path.provider.skip_time(3_700);
+    path.provider.block(vec![]).await;
+    assert_eq!(path.relay_timeouts().await, 1);
+    assert_eq!((path.consumer.balance(&send, NATIVE_DENOM).await, path.consumer.balance(&escrow, NATIVE_DENOM).await), (100_000, 250_001));
+    let again = until_reward_sent(&mut path).await;
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&again.data).unwrap()["amount"], "100000");
+    path.relay().await;
+    assert_eq!(path.provider.balance(&fee_pool, &voucher_denom).await, 350_001);
+    assert_eq!(path.consumer.balance(&keep, NATIVE_DENOM).await, 1_050_000);
+    assert_eq!(path.consumer.balance(&escrow, NATIVE_DENOM).await, 350_001);
+}
