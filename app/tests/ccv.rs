@@ -468,3 +468,60 @@ async fn consumer_fees_reach_the_provider_fee_pool_and_a_timed_out_transfer_goes
     assert_eq!(path.consumer.balance(&keep, NATIVE_DENOM).await, 1_050_000);
     assert_eq!(path.consumer.balance(&escrow, NATIVE_DENOM).await, 350_001);
 }
+
+/// An ABCI query at a gRPC method path, as Hermes and cosmjs send it.
+async fn abci<Req: prost::Message, Resp: prost::Message + Default>(chain: &aegis_app::testkit::TestChain, path: &str, req: Req) -> Result<Resp, String> {
+    let q = tendermint::abci::request::Query { data: req.encode_to_vec().into(), path: path.into(), height: 0u32.into(), prove: false };
+    let res = aegis_app::query::abci_query(chain.storage(), q).await;
+    if res.code.is_err() {
+        return Err(res.log);
+    }
+    Ok(Resp::decode(res.value.as_ref()).unwrap())
+}
+
+#[tokio::test]
+async fn icss_consumer_queries_describe_the_ccv_path_and_the_throttle_state() {
+    use ibc_proto_052::interchain_security::ccv::consumer::v1 as q;
+    let mut path = CcvPath::setup(CcvConfig::default()).await;
+    let params: q::QueryParamsResponse = abci(&path.consumer, "/interchain_security.ccv.consumer.v1.Query/QueryParams", q::QueryParamsRequest {}).await.unwrap();
+    let params = params.params.unwrap();
+    assert!(params.enabled);
+    assert_eq!(params.provider_fee_pool_addr_str, Address::module("provider").to_string());
+    assert_eq!(params.distribution_transmission_channel, "channel-1");
+    assert_eq!(params.ccv_timeout_period.unwrap().seconds, 28 * 24 * 3600);
+    assert_eq!(params.consumer_redistribution_fraction, "0.750000000000000000");
+    let err = abci::<_, q::QueryProviderInfoResponse>(&path.consumer, "/interchain_security.ccv.consumer.v1.Query/QueryProviderInfo", q::QueryProviderInfoRequest {}).await.unwrap_err();
+    assert!(err.contains("the CCV channel is not established yet"), "{err}");
+    let err = abci::<_, q::QueryParamsResponse>(&path.provider, "/interchain_security.ccv.consumer.v1.Query/QueryParams", q::QueryParamsRequest {}).await.unwrap_err();
+    assert!(err.contains("not a consumer chain"), "{err}");
+
+    path.establish_ccv_channel().await;
+    let info: q::QueryProviderInfoResponse = abci(&path.consumer, "/interchain_security.ccv.consumer.v1.Query/QueryProviderInfo", q::QueryProviderInfoRequest {}).await.unwrap();
+    let chain = |c: Option<q::ChainInfo>| {
+        let c = c.unwrap();
+        (c.chain_id, c.client_id, c.connection_id, c.channel_id)
+    };
+    let s = |x: &str| x.to_string();
+    assert_eq!(chain(info.consumer), (s("consumer-1"), s("07-tendermint-0"), s("connection-0"), s("channel-0")));
+    assert_eq!(chain(info.provider), (s("aegis-test"), s("07-tendermint-0"), s("connection-0"), s("channel-0")));
+
+    // A validator down: its slash packet in the throttle state's queue,
+    // waiting for the provider's answer once sent.
+    let k3 = path.consumer_keys[3].clone();
+    path.consumer.light.keys.retain(|k| k.verification_key() != k3.verification_key());
+    until_slash_queued(&mut path, 0).await;
+    let state: q::QueryThrottleStateResponse = abci(&path.consumer, "/interchain_security.ccv.consumer.v1.Query/QueryThrottleState", q::QueryThrottleStateRequest {}).await.unwrap();
+    let record = state.slash_record.unwrap();
+    assert!(record.waiting_on_reply);
+    assert_eq!(record.send_time.unwrap().seconds, path.consumer.time, "sent at the end of the block that queued it");
+    assert_eq!(state.packet_data_queue.len(), 1);
+    let packet = &state.packet_data_queue[0];
+    assert_eq!(packet.r#type, 1);
+    match packet.data.as_ref().unwrap() {
+        ibc_proto_052::interchain_security::ccv::v1::consumer_packet_data::Data::SlashPacketData(d) => {
+            let v = d.validator.as_ref().unwrap();
+            assert_eq!((v.address.to_vec(), v.power, d.valset_update_id, d.infraction), (key_address(&k3).to_vec(), 200_000, 1, 2));
+        }
+        other => panic!("not a slash packet: {other:?}"),
+    }
+}
