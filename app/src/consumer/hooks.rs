@@ -66,8 +66,28 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     if !state.is_consumer_chain().await? {
         return Ok(vec![]);
     }
-    super::distribution::end_block(state, height).await?;
+    // Rewards are the consumer's own business: whatever goes wrong there
+    // (a fraction that does not parse, say) is logged, never a halt.
+    let mut fork = cnidarium::StateDelta::new(&mut *state);
+    match super::distribution::end_block(&mut fork, height).await {
+        Ok(()) => {
+            let (_, events) = fork.apply();
+            for e in events {
+                state.record(e);
+            }
+        }
+        Err(e) => {
+            drop(fork);
+            tracing::error!(target: "consumer", "reward distribution failed at height {height}: {}", e.message);
+            state.record(Event::new("consumer_fee_distribution_failed", [("height", height.to_string()).index(), ("error", e.message).no_index()]));
+        }
+    }
     super::relay::send_pending_packets(state).await?;
+    // A VSC packet received this block mapped the next height: forget
+    // mappings no infraction can be dated to any more.
+    if state.height_valset_update_id(height + 1).await?.is_some() {
+        prune_valset_update_ids(state, height).await?;
+    }
     apply_changes(state, height).await
 }
 
@@ -101,7 +121,6 @@ pub async fn apply_changes<S: StoreWrite + Send + Sync>(state: &mut S, height: u
         updates.push(PowerUpdate { consensus_pubkey: key.clone(), power: *power });
     }
     state.put_pending_changes(&Default::default())?;
-    prune_valset_update_ids(state, height).await?;
     state.record(Event::new(
         "consumer_validator_updates",
         [("height", height.to_string()).index(), ("updates", updates.len().to_string()).no_index()],

@@ -20,6 +20,8 @@ pub mod hooks;
 pub mod query;
 pub mod relay;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
