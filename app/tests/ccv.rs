@@ -16,14 +16,17 @@ use aegis_app::testkit::light::{set_of, validator_key};
 use aegis_app::types::{Address, NATIVE_DENOM};
 use aegis_proto::aegis::avs::v1 as apb;
 
-fn sorted(mut v: Vec<([u8; 32], i64)>) -> Vec<([u8; 32], i64)> {
+/// A validator set by key: (ed25519 key, power).
+type Set = Vec<([u8; 32], i64)>;
+
+fn sorted(mut v: Set) -> Set {
     v.sort();
     v
 }
 
 /// The validator updates of the consumer's blocks after `after`: (height,
 /// updates by key).
-fn updates_after(path: &CcvPath, after: u64) -> Vec<(u64, Vec<([u8; 32], i64)>)> {
+fn updates_after(path: &CcvPath, after: u64) -> Vec<(u64, Set)> {
     path.consumer
         .log
         .validator_updates
