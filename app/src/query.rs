@@ -319,6 +319,7 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.provider.v1.Query/ConsumerGenesis" => call(s, data, |r| provider.consumer_genesis(r)).await,
         "/aegis.provider.v1.Query/ConsumerValidators" => call(s, data, |r| provider.consumer_validators(r)).await,
         "/aegis.provider.v1.Query/OperatorConsumers" => call(s, data, |r| provider.operator_consumers(r)).await,
+        "/aegis.provider.v1.Query/ConsumerRewards" => call(s, data, |r| provider.consumer_rewards(r)).await,
         "/aegis.auth.v1.Query/Params" => {
             call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
         }

@@ -249,6 +249,7 @@ impl TestChain {
         crate::restaking::state::check_restaking_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
         crate::rewards::state::check_rewards_invariant(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
         crate::avs::state::check_avs_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
+        crate::provider::state::check_provider_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
     }
 
     /// Drop the in-memory app and reopen the store from disk, as a restarted

@@ -233,6 +233,37 @@ fn extras(r: Result<ModuleExtras, ibc_app_transfer::types::error::TokenTransferE
     r.map_err(chan_err)
 }
 
+impl<S: StoreWrite + Send + Sync> TransferModule<'_, S> {
+    /// The consumer (not removed) whose CCV connection this packet's
+    /// channel is on: channel -> connection -> client -> consumer.
+    fn consumer_of_channel(&self, packet: &Packet) -> Option<u64> {
+        use crate::provider::ProviderRead;
+        let chan = super::host::channel_end(&self.ctx, packet.port_id_on_b.as_str(), packet.chan_id_on_b.as_str()).ok()?;
+        let conn = super::host::connection_end(&self.ctx, chan.connection_hops.first()?.as_str()).ok()?;
+        let st = self.ctx.state.borrow();
+        let id = block_on(st.consumer_by_client(conn.client_id().as_str())).ok()??;
+        let c = block_on(st.consumer(id)).ok()??;
+        (c.phase != crate::provider::state::Phase::Removed).then_some(id)
+    }
+
+    /// Record received rewards in the consumer's pool, under the denom
+    /// they arrived as here.
+    fn credit_reward(&mut self, packet: &Packet, d: &PacketData, id: u64) {
+        use ibc_app_transfer::types::{is_receiver_chain_source, TracePrefix};
+        let mut denom = d.token.denom.clone();
+        if is_receiver_chain_source(packet.port_id_on_a.clone(), packet.chan_id_on_a.clone(), &denom) {
+            denom.remove_trace_prefix(&TracePrefix::new(packet.port_id_on_a.clone(), packet.chan_id_on_a.clone()));
+        } else {
+            denom.add_trace_prefix(TracePrefix::new(packet.port_id_on_b.clone(), packet.chan_id_on_b.clone()));
+        }
+        let Ok(amount) = d.token.amount.to_string().parse::<u128>() else { return };
+        let mut st = self.ctx.state.borrow_mut();
+        if let Err(e) = block_on(crate::provider::rewards::credit_received(&mut **st, id, &bank_denom(&denom), amount)) {
+            tracing::error!(target: "provider", "crediting consumer {id}'s rewards: {}", e.message);
+        }
+    }
+}
+
 impl<S: StoreWrite + Send + Sync> Module for TransferModule<'_, S> {
     fn on_chan_open_init_validate(
         &self,
@@ -323,7 +354,23 @@ impl<S: StoreWrite + Send + Sync> Module for TransferModule<'_, S> {
             let event = RecvEvent { sender: d.sender, receiver: d.receiver, denom: d.token.denom, amount: d.token.amount, memo: d.memo, success: false };
             return (ModuleExtras { events: vec![event.into()], log: vec![] }, Some(error_ack(&why)));
         }
+        // Transfers to the provider's fee pool are consumer rewards: only a
+        // consumer's CCV connection may carry them (see provider/rewards.rs).
+        let fee_pool = crate::provider::msgs::module_address().to_string();
+        let reward = serde_json::from_slice::<PacketData>(&packet.data).ok().filter(|d| d.receiver.as_ref() == fee_pool);
+        let consumer = match &reward {
+            Some(_) => match self.consumer_of_channel(packet) {
+                Some(id) => Some(id),
+                None => return (ModuleExtras::empty(), Some(error_ack("the provider fee pool accepts only consumer rewards sent over a consumer's CCV connection"))),
+            },
+            None => None,
+        };
         let (extras, ack) = ibc_app_transfer::module::on_recv_packet_execute(&mut self.ctx, packet);
+        if let (Some(d), Some(id)) = (reward, consumer) {
+            if ack.as_bytes().starts_with(br#"{"result""#) {
+                self.credit_reward(packet, &d, id);
+            }
+        }
         (extras, Some(json_error_ack(ack)))
     }
 

@@ -47,6 +47,18 @@ fn refuse(msg: impl Into<String>) -> ChannelError {
 }
 
 impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
+    /// Fail the message with `provider` 16 (invalid CCV channel) rather
+    /// than ibc-rs's flattened channel error.
+    fn typed<T>(&self, r: Result<T, ChannelError>) -> Result<T, ChannelError> {
+        r.inspect_err(|e| {
+            let description = match e {
+                ChannelError::AppSpecific { description } => description.clone(),
+                other => other.to_string(),
+            };
+            self.ctx.set_module_error(super::ProviderError::InvalidChannel(description).into());
+        })
+    }
+
     fn consumer(&self, id: u64) -> Result<Option<Consumer>, ChannelError> {
         let st = self.ctx.state.borrow();
         block_on(st.consumer(id)).map_err(|e| refuse(e.message))
@@ -147,7 +159,7 @@ impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
 
 impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
     fn on_chan_open_init_validate(&self, _: Order, _: &[ConnectionId], _: &PortId, _: &ChannelId, _: &Counterparty, _: &Version) -> Result<Version, ChannelError> {
-        Err(refuse("the CCV channel handshake must be initiated by the consumer chain"))
+        self.typed(Err(refuse("the CCV channel handshake must be initiated by the consumer chain")))
     }
 
     fn on_chan_open_init_execute(
@@ -171,7 +183,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
         counterparty: &Counterparty,
         counterparty_version: &Version,
     ) -> Result<Version, ChannelError> {
-        self.check_try(order, hops, port_id, counterparty, counterparty_version)
+        self.typed(self.check_try(order, hops, port_id, counterparty, counterparty_version))
     }
 
     fn on_chan_open_try_execute(
@@ -187,7 +199,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
     }
 
     fn on_chan_open_ack_validate(&self, _: &PortId, _: &ChannelId, _: &Version) -> Result<(), ChannelError> {
-        Err(refuse("the CCV channel handshake must be initiated by the consumer chain"))
+        self.typed(Err(refuse("the CCV channel handshake must be initiated by the consumer chain")))
     }
 
     fn on_chan_open_ack_execute(&mut self, _: &PortId, _: &ChannelId, _: &Version) -> Result<ModuleExtras, ChannelError> {
@@ -195,7 +207,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
     }
 
     fn on_chan_open_confirm_validate(&self, port_id: &PortId, channel_id: &ChannelId) -> Result<(), ChannelError> {
-        self.channel_consumer(port_id, channel_id).map(|_| ())
+        self.typed(self.channel_consumer(port_id, channel_id).map(|_| ()))
     }
 
     /// Bind the channel to its consumer; changes since launch go out at the
@@ -215,7 +227,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
     }
 
     fn on_chan_close_init_validate(&self, _: &PortId, _: &ChannelId) -> Result<(), ChannelError> {
-        Err(refuse("the CCV channel cannot be closed by a user"))
+        self.typed(Err(refuse("the CCV channel cannot be closed by a user")))
     }
 
     fn on_chan_close_init_execute(&mut self, _: &PortId, _: &ChannelId) -> Result<ModuleExtras, ChannelError> {

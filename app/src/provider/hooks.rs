@@ -17,7 +17,7 @@ use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::error::{AppError, AppResult};
 use crate::math::{mul_div_down, mul_wad_down, WAD};
 use crate::restaking::RestakingRead;
-use crate::store::StoreWrite;
+use crate::store::{StoreRead, StoreWrite};
 use crate::types::Address;
 
 /// CometBFT bounds the total power by i64::MAX / 8; one validator stays
@@ -29,20 +29,11 @@ const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 /// power_reduction). Allocations count at their current magnitude minus a
 /// pending decrease: stake on its way out stops giving power at once,
 /// while staying slashable for the deallocation delay.
-pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
+pub async fn operator_power<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
     let mut allocated = 0u128;
     let mut weighted = 0u128;
     for (denom, weight_bps) in &c.params.strategies {
-        let a = state.allocation(op, denom, c.id, CONSUMER_SET).await?;
-        let magnitude = a.magnitude.saturating_sub(a.pending_decrease);
-        if magnitude == 0 {
-            continue;
-        }
-        let Some(strategy) = state.strategy(denom).await? else { continue };
-        let tvl = state.pool_tokens(denom).await?;
-        let shares = state.operator_stake(op, denom).await?.active_shares();
-        let tokens = strategy.tokens_for_shares(shares, tvl).unwrap_or(0);
-        let stake = mul_wad_down(tokens, magnitude.min(WAD)).unwrap_or(0);
+        let (stake, _) = allocated_stake(state, c, op, denom).await?;
         allocated = allocated.saturating_add(stake);
         weighted = weighted.saturating_add(mul_div_down(stake, *weight_bps as u128, 10_000).unwrap_or(u128::MAX));
     }
@@ -50,11 +41,40 @@ pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: 
     Ok((allocated, power))
 }
 
+/// Tokens `op` has allocated to the consumer in `denom` (counted as for
+/// power) and its total scaled shares there.
+async fn allocated_stake<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str) -> AppResult<(u128, u128)> {
+    let a = state.allocation(op, denom, c.id, CONSUMER_SET).await?;
+    let magnitude = a.magnitude.saturating_sub(a.pending_decrease);
+    if magnitude == 0 {
+        return Ok((0, 0));
+    }
+    let Some(strategy) = state.strategy(denom).await? else { return Ok((0, 0)) };
+    let tvl = state.pool_tokens(denom).await?;
+    let stake = state.operator_stake(op, denom).await?;
+    let tokens = strategy.tokens_for_shares(stake.active_shares(), tvl).unwrap_or(0);
+    Ok((mul_wad_down(tokens, magnitude.min(WAD)).unwrap_or(0), stake.total_scaled))
+}
+
+/// An operator's power on the consumer per strategy, as reward weights:
+/// (strategy, weighted allocated tokens, its total scaled shares there).
+pub async fn operator_power_parts<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
+    let mut parts = Vec::new();
+    for (denom, weight_bps) in &c.params.strategies {
+        let (stake, total_scaled) = allocated_stake(state, c, op, denom).await?;
+        let w = mul_div_down(stake, *weight_bps as u128, 10_000).unwrap_or(u128::MAX);
+        if w > 0 {
+            parts.push((denom.clone(), w, total_scaled));
+        }
+    }
+    Ok(parts)
+}
+
 /// The consumer's validator set now: its opted-in operators that are not
 /// jailed, tombstoned or denied, have a key and at least `min_stake`
 /// allocated, ranked by power (then address), the top `max_validators`,
 /// then ICS's power cap. O(opted-in operators).
-pub async fn compute_validator_set<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
+pub async fn compute_validator_set<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
     let power_reduction = state.delegation_params().await?.power_reduction;
     let mut out: Vec<ConsumerValidator> = Vec::new();
     for op in state.set_members(c.id, CONSUMER_SET).await? {
@@ -212,7 +232,7 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         }
         state.mark_dirty(id, false)?;
     }
-    Ok(())
+    super::rewards::distribute(state).await
 }
 
 /// Recompute and, if it changed, send the set as the next VSC packet.

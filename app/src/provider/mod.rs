@@ -15,6 +15,7 @@ pub mod infractions;
 pub mod msgs;
 pub mod params;
 pub mod query;
+pub mod rewards;
 pub mod state;
 
 pub use error::ProviderError;

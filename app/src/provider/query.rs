@@ -117,6 +117,20 @@ impl Query for ProviderQuery {
         Ok(Response::new(QueryConsumerValidatorsResponse { validators }))
     }
 
+    async fn consumer_rewards(&self, req: Request<QueryConsumerRewardsRequest>) -> Result<Response<QueryConsumerRewardsResponse>, Status> {
+        let snapshot = request_snapshot(&self.storage, &req)?;
+        let id = req.get_ref().consumer_id;
+        snapshot.consumer(id).await.map_err(to_status)?.ok_or_else(|| not_found(id))?;
+        let coin = |denom: String, amount: u128| cosmos_sdk_proto::cosmos::base::v1beta1::Coin { denom, amount: amount.to_string() };
+        let undistributed = snapshot.reward_pools().await.map_err(to_status)?.into_iter().filter(|(c, _, _)| *c == id).map(|(_, d, a)| coin(d, a)).collect();
+        let mut operators = Vec::new();
+        for v in snapshot.consumer_validators(id).await.map_err(to_status)? {
+            let earned = snapshot.consumer_earned_all(id, &v.operator).await.map_err(to_status)?.into_iter().map(|(d, a)| coin(d, a)).collect();
+            operators.push(OperatorEarned { operator: v.operator.to_string(), earned });
+        }
+        Ok(Response::new(QueryConsumerRewardsResponse { undistributed, operators }))
+    }
+
     async fn operator_consumers(&self, req: Request<QueryOperatorConsumersRequest>) -> Result<Response<QueryOperatorConsumersResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let op = parse_address(&req.get_ref().operator)?;

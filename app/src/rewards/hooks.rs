@@ -116,6 +116,41 @@ pub async fn end_epoch<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     Ok(())
 }
 
+/// Credit `r_op` of `reward` to an operator for its work for AVS `avs_id`:
+/// it keeps its commission for that AVS (its native rate unless it set
+/// one), and the rest raises its accumulator of each strategy in `parts`
+/// (strategy, weight, total scaled shares) by that strategy's part of the
+/// weight; rounding between strategies goes to the operator. The tokens
+/// must reach the distribution account (the caller moves them). O(parts).
+pub async fn credit_operator<S: StoreWrite + Send + Sync>(state: &mut S, op: &Address, avs_id: u64, reward: &str, r_op: u128, parts: &[(String, u128, u128)]) -> AppResult<()> {
+    if r_op == 0 {
+        return Ok(());
+    }
+    let w_op: u128 = parts.iter().map(|(_, w, _)| *w).fold(0u128, |a, w| a.saturating_add(w));
+    let bps = match state.avs_commission(op, avs_id).await? {
+        Some(b) => b,
+        None => state.operator(op).await?.map_or(0, |o| o.commission_rate_bps),
+    };
+    let commission = mul_div_down(r_op, bps as u128, 10_000).unwrap_or(0);
+    let to_stakers = r_op - commission;
+    let mut credited = 0u128;
+    for (denom, w, total_scaled) in parts {
+        let r_s = mul_div_down(to_stakers, *w, w_op.max(1)).unwrap_or(0);
+        if r_s == 0 || *total_scaled == 0 {
+            continue;
+        }
+        let acc = state.accumulator(op, denom, reward).await? + acc_step_down(r_s, *total_scaled);
+        state.put_accumulator(op, denom, reward, acc)?;
+        credited += r_s;
+    }
+    let commission = r_op - credited;
+    if commission > 0 {
+        let c = state.commission_in(op, reward).await?;
+        state.put_commission(op, reward, c.saturating_add(commission))?;
+    }
+    Ok(())
+}
+
 /// A member's weight in a reward round: (operator, [(strategy, weight,
 /// total scaled shares)], weight sum).
 type MemberWeight = (Address, Vec<(String, u128, u128)>, u128);
@@ -161,31 +196,7 @@ async fn pay_epoch<S: StoreWrite + Send + Sync>(state: &mut S, sub: &Submission,
     let mut given = 0u128;
     for (op, parts, w_op) in rows {
         let r_op = mul_div_down(amount, w_op, total_weight).unwrap_or(0);
-        if r_op == 0 {
-            continue;
-        }
-        let bps = match state.avs_commission(&op, sub.avs_id).await? {
-            Some(b) => b,
-            None => state.operator(&op).await?.map_or(0, |o| o.commission_rate_bps),
-        };
-        let commission = mul_div_down(r_op, bps as u128, 10_000).unwrap_or(0);
-        let to_stakers = r_op - commission;
-        let mut credited = 0u128;
-        for (denom, w, total_scaled) in &parts {
-            let r_s = mul_div_down(to_stakers, *w, w_op).unwrap_or(0);
-            if r_s == 0 || *total_scaled == 0 {
-                continue;
-            }
-            let acc = state.accumulator(&op, denom, &sub.denom).await? + acc_step_down(r_s, *total_scaled);
-            state.put_accumulator(&op, denom, &sub.denom, acc)?;
-            credited += r_s;
-        }
-        // Rounding between strategies goes to the operator, not to nobody.
-        let commission = r_op - credited;
-        if commission > 0 {
-            let c = state.commission_in(&op, &sub.denom).await?;
-            state.put_commission(&op, &sub.denom, c.saturating_add(commission))?;
-        }
+        credit_operator(state, &op, sub.avs_id, &sub.denom, r_op, &parts).await?;
         given += r_op;
     }
     if given > 0 {

@@ -69,7 +69,7 @@ pub enum ProviderTx {
     /// Register a consumer chain (the signer owns it). Prints its id.
     CreateConsumer {
         #[command(flatten)]
-        consumer: ConsumerArgs,
+        consumer: Box<ConsumerArgs>,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -77,7 +77,7 @@ pub enum ProviderTx {
     UpdateConsumer {
         consumer_id: u64,
         #[command(flatten)]
-        consumer: ConsumerArgs,
+        consumer: Box<ConsumerArgs>,
         /// Hand the consumer over to this account.
         #[arg(long)]
         new_owner: Option<String>,
@@ -103,6 +103,12 @@ pub enum ProviderTx {
     },
     /// Leave a consumer's validator set at the next epoch end (slashable for the deallocation delay).
     OptOut {
+        consumer_id: u64,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Return the signer to a consumer's set (next epoch end) after its downtime jail there.
+    Unjail {
         consumer_id: u64,
         #[command(flatten)]
         tx: TxArgs,
@@ -157,6 +163,12 @@ pub enum ProviderQueryCmd {
     },
     /// The validator set last sent to a consumer.
     ConsumerValidators {
+        consumer_id: u64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A consumer's undistributed rewards and what each of its validators earned.
+    ConsumerRewards {
         consumer_id: u64,
         #[command(flatten)]
         node: NodeArgs,
@@ -227,11 +239,11 @@ pub async fn tx(cmd: ProviderTx, home: &Path) -> Result<()> {
     use aegis_proto::aegis::provider::v1 as pb;
     match cmd {
         ProviderTx::CreateConsumer { consumer, tx } => {
-            let parameters = parameters(consumer, &tx.node.grpc).await?;
+            let parameters = parameters(*consumer, &tx.node.grpc).await?;
             run_tx(&tx, home, |s| vec![pack(MSG_CREATE_CONSUMER_URL, &pb::MsgCreateConsumer { owner: s.address.to_string(), parameters: Some(parameters) })]).await
         }
         ProviderTx::UpdateConsumer { consumer_id, consumer, new_owner, tx } => {
-            let parameters = parameters(consumer, &tx.node.grpc).await?;
+            let parameters = parameters(*consumer, &tx.node.grpc).await?;
             let new_owner = new_owner.map(|o| addr(&o).map(|a| a.to_string())).transpose()?.unwrap_or_default();
             run_tx(&tx, home, |s| {
                 vec![pack(MSG_UPDATE_CONSUMER_URL, &pb::MsgUpdateConsumer { owner: s.address.to_string(), consumer_id, parameters: Some(parameters), new_owner })]
@@ -263,6 +275,9 @@ pub async fn tx(cmd: ProviderTx, home: &Path) -> Result<()> {
         }
         ProviderTx::OptOut { consumer_id, tx } => {
             run_tx(&tx, home, |s| vec![pack(MSG_OPT_OUT_URL, &pb::MsgOptOut { operator: s.address.to_string(), consumer_id })]).await
+        }
+        ProviderTx::Unjail { consumer_id, tx } => {
+            run_tx(&tx, home, |s| vec![pack(MSG_UNJAIL_URL, &pb::MsgUnjail { operator: s.address.to_string(), consumer_id })]).await
         }
         ProviderTx::AssignKey { consumer_id, key, tx } => {
             let consumer_key = key.resolve()?;
@@ -332,6 +347,12 @@ pub async fn query(cmd: ProviderQueryCmd) -> Result<()> {
                 .map(|v| serde_json::json!({"operator": v.operator, "consumer_key": v.consumer_key, "consumer_address": v.consumer_address, "power": v.power}))
                 .collect();
             print_json(serde_json::json!({"validators": vals}));
+        }
+        ProviderQueryCmd::ConsumerRewards { consumer_id, node } => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.provider().consumer_rewards(pb::QueryConsumerRewardsRequest { consumer_id }).await?.into_inner();
+            let coins = |c: &[cosmos_sdk_proto::cosmos::base::v1beta1::Coin]| c.iter().map(|c| format!("{}{}", c.amount, c.denom)).collect::<Vec<_>>();
+            let ops: Vec<_> = r.operators.iter().map(|o| serde_json::json!({"operator": o.operator, "earned": coins(&o.earned)})).collect();
+            print_json(serde_json::json!({"undistributed": coins(&r.undistributed), "operators": ops}));
         }
         ProviderQueryCmd::OperatorConsumers { operator, node } => {
             let operator = addr(&operator)?.to_string();
