@@ -215,7 +215,7 @@ async fn a_consumer_validator_that_stops_signing_is_jailed_on_that_consumer_only
     // established yet, so the slash packet waits in the queue, and only
     // one is queued however long it stays down.
     let key3 = path.consumer_keys[3].clone();
-    path.consumer.light.keys.retain(|k| k.verification_key() != key3.verification_key());
+    path.take_offline(3);
     let queued_at = until_slash_queued(&mut path, 0).await;
     for _ in 0..12 {
         path.consumer.block(vec![]).await;
@@ -278,7 +278,7 @@ async fn a_consumer_validator_that_stops_signing_is_jailed_on_that_consumer_only
     );
     path.provider.skip_time(jail.until - path.provider.time);
     ok(&path.provider.exec(&op3, vec![unjail(&op3, id)]).await, "unjail");
-    path.consumer.light.keys.push(key3.clone());
+    path.bring_online(3);
     let mark = path.consumer.height;
     path.provider_epoch_end().await;
     path.relay().await;
@@ -300,8 +300,8 @@ async fn slash_packets_beyond_the_jail_bound_bounce_and_are_retried_and_replays_
     path.establish_ccv_channel().await;
     // 10% of 1,849,000 per epoch: the first jailing fills it.
     let (op2, op3) = (operator(2), operator(3));
-    let (k2, k3) = (path.consumer_keys[2].clone(), path.consumer_keys[3].clone());
-    path.consumer.light.keys.retain(|k| k.verification_key() != k2.verification_key() && k.verification_key() != k3.verification_key());
+    path.take_offline(2);
+    path.take_offline(3);
     until_slash_queued(&mut path, 0).await;
     let snap = path.consumer.storage().latest_snapshot();
     let vsc = snap.last_valset_update_id().await.unwrap();
@@ -390,15 +390,6 @@ async fn slash_packets_beyond_the_jail_bound_bounce_and_are_retried_and_replays_
     assert_eq!(snap.slash_record().await.unwrap(), None);
 }
 
-/// A consumer transaction from `from` paying `fee` uaegis (a 1uaegis send
-/// to itself).
-async fn pay_fee(path: &mut CcvPath, from: &aegis_app::signer::Signer, fee: u128) {
-    let (number, sequence) = path.consumer.account(&from.address).await.unwrap();
-    let opts = aegis_app::signer::SignOptions { fee, gas_limit: 200_000, ..aegis_app::signer::SignOptions::new(&path.consumer.chain_id, number, sequence) };
-    let tx = from.sign(vec![from.msg_send(&from.address, &[aegis_app::types::Coin::new(NATIVE_DENOM, 1)])], &opts).unwrap();
-    ok(&path.consumer.block(vec![tx]).await.tx_results[0], "a fee-paying transaction");
-}
-
 /// Consumer blocks until one sends a reward transfer; that packet.
 async fn until_reward_sent(path: &mut CcvPath) -> ibc_proto::ibc::core::channel::v1::Packet {
     let before = path.consumer.log.sent.len();
@@ -431,7 +422,7 @@ async fn consumer_fees_reach_the_provider_fee_pool_and_a_timed_out_transfer_goes
 
     // A fee is split at the end of its block: 3/4 stays, the rest (and
     // the rounding) waits for the provider.
-    pay_fee(&mut path, &user, 1_000_001).await;
+    path.pay_consumer_fee(&user, 1_000_001).await;
     let c = &path.consumer;
     assert_eq!((c.balance(&collector, NATIVE_DENOM).await, c.balance(&keep, NATIVE_DENOM).await, c.balance(&send, NATIVE_DENOM).await), (0, 750_000, 250_001));
 
@@ -459,7 +450,7 @@ async fn consumer_fees_reach_the_provider_fee_pool_and_a_timed_out_transfer_goes
 
     // The next round's transfer times out (nobody relays it for an hour):
     // ICS-20 refunds it and the round after sends it again.
-    pay_fee(&mut path, &user, 400_000).await;
+    path.pay_consumer_fee(&user, 400_000).await;
     assert_eq!(path.consumer.balance(&send, NATIVE_DENOM).await, 100_000);
     let lost = until_reward_sent(&mut path).await;
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&lost.data).unwrap()["amount"], "100000");
@@ -514,7 +505,7 @@ async fn icss_consumer_queries_describe_the_ccv_path_and_the_throttle_state() {
     // A validator down: its slash packet in the throttle state's queue,
     // waiting for the provider's answer once sent.
     let k3 = path.consumer_keys[3].clone();
-    path.consumer.light.keys.retain(|k| k.verification_key() != k3.verification_key());
+    path.take_offline(3);
     until_slash_queued(&mut path, 0).await;
     let state: q::QueryThrottleStateResponse = abci(&path.consumer, "/interchain_security.ccv.consumer.v1.Query/QueryThrottleState", q::QueryThrottleStateRequest {}).await.unwrap();
     let record = state.slash_record.unwrap();

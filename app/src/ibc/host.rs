@@ -137,8 +137,9 @@ pub fn send_packet<S: StoreWrite + Send + Sync>(
 /// Start a channel handshake from a module (ICS's consumer opens its reward
 /// `transfer` channel this way): ibc-rs's ChanOpenInit handler with the
 /// port's module callbacks, as a `MsgChannelOpenInit` signed by `signer`
-/// runs it, over `connection`. Returns the new channel's id. A module
-/// refusal is this call's error, not the caller's message's.
+/// runs it, over `connection`. Returns the new channel's id. ibc-rs
+/// validates the whole message before it writes, so a refusal changes
+/// nothing; it is this call's error, not the caller's message's.
 pub fn channel_open_init<S: StoreWrite + Send + Sync>(
     ctx: &IbcContext<'_, S>,
     port: &str,

@@ -417,6 +417,32 @@ impl CcvPath {
         set
     }
 
+    /// Operator `i`'s consumer node stops signing: its commit signatures
+    /// are absent from the consumer's headers and from the votes the next
+    /// blocks get (keep offline power under 1/3, or the provider's client
+    /// of the consumer cannot follow).
+    pub fn take_offline(&mut self, i: usize) {
+        let key = self.consumer_keys[i].verification_key();
+        self.consumer.light.keys.retain(|k| k.verification_key() != key);
+    }
+
+    /// Operator `i`'s consumer node signs again.
+    pub fn bring_online(&mut self, i: usize) {
+        if !self.consumer.light.keys.iter().any(|k| k.verification_key() == self.consumer_keys[i].verification_key()) {
+            self.consumer.light.keys.push(self.consumer_keys[i].clone());
+        }
+    }
+
+    /// One consumer block holding a transaction from `from` that pays
+    /// `fee` uaegis (a 1uaegis send to itself): fees for the consumer's
+    /// reward distribution. `from` must be funded (`consumer_accounts`).
+    pub async fn pay_consumer_fee(&mut self, from: &Signer, fee: u128) {
+        let (number, sequence) = self.consumer.account(&from.address).await.expect("a funded consumer account");
+        let opts = crate::signer::SignOptions { fee, gas_limit: 200_000, ..crate::signer::SignOptions::new(&self.consumer.chain_id, number, sequence) };
+        let tx = from.sign(vec![from.msg_send(&from.address, &[Coin::new(NATIVE_DENOM, 1)])], &opts).expect("sign");
+        must(&self.consumer.block(vec![tx]).await.tx_results[0], "a fee-paying transaction");
+    }
+
     /// Make the provider send a VSC packet, so that the consumer
     /// establishes the CCV channel (ICS does at the first VSC packet, and
     /// sends nothing to the provider before): operator 0 lowers its first
