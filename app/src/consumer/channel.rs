@@ -88,7 +88,7 @@ pub fn resulting_set(current: &[(String, i64)], changes: &BTreeMap<String, i64>)
 /// A slash ack's bech32 consensus address (any prefix, ICS's
 /// `GetConsAddrFromBech32`) as hex, if it is one.
 fn slash_ack_address(ack: &str) -> Option<String> {
-    let id: cosmrs::AccountId = ack.parse().ok()?;
+    let id: cosmrs::AccountId = ack.trim().parse().ok()?;
     Some(hex::encode_upper(id.to_bytes()))
 }
 
@@ -416,6 +416,16 @@ mod tests {
         let err = resulting_set(&current, &changes(&[("cc", MAX_TOTAL_POWER - 29)])).unwrap_err();
         assert_eq!(err, format!("total voting power {} would exceed CometBFT's maximum {MAX_TOTAL_POWER}", MAX_TOTAL_POWER as i128 + 1));
         assert!(resulting_set(&current, &changes(&[("cc", MAX_TOTAL_POWER - 30)])).is_ok(), "exactly the bound is allowed");
+    }
+
+    #[test]
+    fn slash_acks_are_bech32_consensus_addresses_of_any_prefix() {
+        let addr = cosmrs::AccountId::new("cosmosvalcons", &[7u8; 20]).unwrap().to_string();
+        assert_eq!(slash_ack_address(&format!(" {addr} ")), Some(hex::encode_upper([7u8; 20])));
+        let other = cosmrs::AccountId::new("aegisvalcons", &[8u8; 20]).unwrap().to_string();
+        assert_eq!(slash_ack_address(&other), Some(hex::encode_upper([8u8; 20])));
+        assert_eq!(slash_ack_address("not bech32"), None);
+        assert_eq!(slash_ack_address(""), None);
     }
 
     #[test]
