@@ -522,3 +522,66 @@ async fn icss_consumer_queries_describe_the_ccv_path_and_the_throttle_state() {
         other => panic!("not a slash packet: {other:?}"),
     }
 }
+
+/// The provider side of rewards: what arrives from the consumer is split at
+/// the provider's next epoch end among the validators of the set last sent,
+/// by power; each operator keeps its commission (5%) and the rest goes to
+/// the stakers delegated to it, in proportion to their shares, claimable
+/// with MsgClaimRewards. What rounding leaves waits in the pool.
+#[tokio::test]
+async fn consumer_fees_are_paid_to_its_operators_and_their_stakers_by_power() {
+    use aegis_app::rewards::RewardsRead;
+    let user = aegis_app::testkit::test_signer("ccv/consumer-user");
+    let staker = aegis_app::testkit::test_signer("ccv/provider-staker");
+    let cfg = CcvConfig {
+        consumer_accounts: vec![(user.address, vec![aegis_app::types::Coin::new(NATIVE_DENOM, FUNDS)])],
+        provider_accounts: vec![(staker.address, vec![aegis_app::types::Coin::new(NATIVE_DENOM, FUNDS)])],
+        edit_consumer_genesis: Some(|g| g.params.blocks_per_distribution_transmission = 10),
+        ..Default::default()
+    };
+    let mut path = CcvPath::setup(cfg).await;
+    path.establish_ccv_channel().await;
+    // A staker doubles operator 0's uaegis stake: its power goes from
+    // 499,000 to 998,000 (0.499 of 2 x 10^12 allocated, weight 1; the
+    // channel was established by lowering its allocation from 0.5).
+    let op0 = path.operators[0].address;
+    let deposit = pack(
+        "/aegis.restaking.v1.MsgDeposit",
+        &aegis_proto::aegis::restaking::v1::MsgDeposit { staker: staker.address.to_string(), amount: Some(cosmos_sdk_proto::cosmos::base::v1beta1::Coin { denom: NATIVE_DENOM.into(), amount: "1000000000000".into() }) },
+    );
+    let delegate = pack("/aegis.delegation.v1.MsgDelegate", &aegis_proto::aegis::delegation::v1::MsgDelegate { staker: staker.address.to_string(), operator: op0.to_string() });
+    ok(&path.provider.exec(&staker, vec![deposit, delegate]).await, "deposit and delegate");
+    path.provider_epoch_end().await;
+    path.relay().await;
+    let powers: Vec<i64> = ProviderRead::consumer_validators(&path.provider.storage().latest_snapshot(), path.consumer_id).await.unwrap().iter().map(|v| v.power).collect();
+    assert_eq!(powers, vec![998_000, 750_000, 400_000, 200_000]);
+
+    // 4,000,000 of fees on the consumer: a quarter (1,000,000) goes to the provider.
+    path.pay_consumer_fee(&user, 4_000_000).await;
+    until_reward_sent(&mut path).await;
+    path.relay().await;
+    let denom = voucher(&path.transfer_channel.1, NATIVE_DENOM);
+    let id = path.consumer_id;
+    // The relay ran the provider past an epoch end, which paid it out.
+
+    // By power out of 2,348,000: 425,042 / 319,420 / 170,357 / 85,178; 3 wait.
+    let s = path.provider.storage().latest_snapshot();
+    let earned: Vec<u128> = {
+        let mut v = Vec::new();
+        for op in &path.operators {
+            v.push(s.consumer_earned(id, &op.address, &denom).await.unwrap());
+        }
+        v
+    };
+    assert_eq!(earned, vec![425_042, 319_420, 170_357, 85_178]);
+    assert_eq!(s.reward_pool(id, &denom).await.unwrap(), 3);
+    // Operator 0 keeps 5% (21,252); the other 403,790 is split between its
+    // own shares and the staker's, equal halves: 201,895 each.
+    assert_eq!(s.commission_in(&op0, &denom).await.unwrap(), 21_252);
+    assert_eq!(s.pending_rewards_all(&staker.address).await.unwrap().get(&denom).copied(), Some(201_895));
+    assert_eq!(s.pending_rewards_all(&op0).await.unwrap().get(&denom).copied(), Some(201_895));
+    // The staker claims its share in the consumer's voucher.
+    let claim = pack("/aegis.rewards.v1.MsgClaimRewards", &aegis_proto::aegis::rewards::v1::MsgClaimRewards { claimer: staker.address.to_string() });
+    ok(&path.provider.exec(&staker, vec![claim]).await, "claim");
+    assert_eq!(path.provider.balance(&staker.address, &denom).await, 201_895);
+}
