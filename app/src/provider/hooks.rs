@@ -184,7 +184,9 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match launch(&mut fork, c, height).await {
             Ok(true) => {
-                // The fork's events (client creation, launch) are the block's too.
+                // A fork's events stay in the fork unless handed on: the
+                // launch's (and below, the VSC packet's `send_packet`,
+                // which relayers look for) must reach the block's.
                 let (_, events) = fork.apply();
                 for e in events {
                     state.record(e);
@@ -217,7 +219,6 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match send_validator_set(&mut fork, c).await {
             Ok(()) => {
-                // The VSC packet's `send_packet` event is how relayers find it.
                 let (_, events) = fork.apply();
                 for e in events {
                     state.record(e);
