@@ -6,9 +6,9 @@
 //! opted in, with powers from their allocations and the strategy weight,
 //! signing with the keys they assigned; an operator joins with `aegisd
 //! consumer join` and one leaves with opt-out, each seen in the consumer's
-//! CometBFT set after the next epoch end and a relay; a channel handshake
-//! started on the consumer is finished by the relayer and carries a
-//! transfer; and validator-set packets sent while the relayer is down
+//! CometBFT set after the next epoch end and a relay; the reward `transfer`
+//! channel the consumer starts at the CCV handshake is finished by the
+//! relayer and carries a transfer; and validator-set packets sent while the relayer is down
 //! arrive, in order and once, after it restarts.
 //! Ports 28900-29400.
 
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aegis_app::signer::{pack, Signer};
+use aegis_app::signer::Signer;
 use aegis_app::types::NATIVE_DENOM;
 use aegis_node::client::GrpcClient;
 use common::{devnet_script as devnet, http_get, ScriptDown as Down, AEGISD};
@@ -278,37 +278,28 @@ async fn consumer_launches_with_its_opted_in_operators_and_follows_joins_and_opt
     let status = net.consumer_status();
     assert_eq!(status["last_valset_update_id"].as_str(), Some(net.provider_consumer()["valset_update_id"].to_string().as_str()));
 
-    // The relayer finishes a channel handshake someone started on the
-    // consumer over the CCV connection, and relays the new channel too.
+    // The consumer opened its reward `transfer` channel itself at the CCV
+    // channel's ChanOpenAck (as ICS consumers do); the relayer finished
+    // that handshake (Try, Ack, Confirm) and relays it like the CCV channel.
     let c_grpc = GrpcClient::connect(net.consumer()["nodes"][0]["grpc"].as_str().unwrap()).await.unwrap();
-    let faucet = consumer_account(&net, "faucet");
-    let connection = relayer["path"][1]["connection_id"].as_str().unwrap().to_string();
-    let init = ch::MsgChannelOpenInit {
-        port_id: "transfer".into(),
-        channel: Some(ch::Channel {
-            state: ch::State::Init as i32,
-            ordering: ch::Order::Unordered as i32,
-            counterparty: Some(ch::Counterparty { port_id: "transfer".into(), channel_id: String::new() }),
-            connection_hops: vec![connection.clone()],
-            version: "ics20-1".into(),
-            upgrade_sequence: 0,
-        }),
-        signer: faucet.address.to_string(),
-    };
-    send(&c_grpc, &faucet, vec![pack("/ibc.core.channel.v1.MsgChannelOpenInit", &init)]).await;
     let p_grpc = GrpcClient::connect(&net.p_grpc(0)).await.unwrap();
+    let faucet = consumer_account(&net, "faucet");
+    let chan_c = status["params"]["distribution_transmission_channel"].as_str().unwrap().to_string();
+    assert!(!chan_c.is_empty(), "the consumer opened its reward channel: {status}");
+    let connection = relayer["path"][1]["connection_id"].as_str().unwrap().to_string();
     let p_connection = relayer["path"][0]["connection_id"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let (chan_c, chan_p) = loop {
-        let c_end = connection_channels(&c_grpc, &connection).await.into_iter().find(|c| c.port_id == "transfer");
-        let p_end = connection_channels(&p_grpc, &p_connection).await.into_iter().find(|c| c.port_id == "transfer");
-        if let (Some(c_end), Some(p_end)) = (c_end, p_end) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let chan_p = loop {
+        let c_end = connection_channels(&c_grpc, &connection).await.into_iter().find(|c| c.port_id == "transfer" && c.channel_id == chan_c).unwrap();
+        let cp = c_end.counterparty.clone().unwrap();
+        let p_end = connection_channels(&p_grpc, &p_connection).await.into_iter().find(|c| c.port_id == "transfer" && c.channel_id == cp.channel_id);
+        if let Some(p_end) = p_end {
             if c_end.state == ch::State::Open as i32 && p_end.state == ch::State::Open as i32 {
-                assert_eq!(c_end.counterparty.as_ref().unwrap().channel_id, p_end.channel_id);
-                break (c_end.channel_id, p_end.channel_id);
+                assert_eq!(p_end.counterparty.unwrap().channel_id, chan_c);
+                break p_end.channel_id;
             }
         }
-        assert!(Instant::now() < deadline, "the relayer did not finish the transfer channel's handshake within 90 s");
+        assert!(Instant::now() < deadline, "the relayer did not finish the reward channel's handshake within 60 s");
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let receiver = Signer::from_secret(&[9u8; 32]).unwrap();
