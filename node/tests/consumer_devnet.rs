@@ -260,7 +260,7 @@ async fn consumer_launches_with_its_opted_in_operators_and_follows_joins_and_opt
     let again = join_late();
     assert!(again.contains("already opted in") && !again.contains("tx "), "{again}");
     let opt_ins = aegisd(&["query", "provider", "operator-consumers", &net.operator("val2"), "--grpc", &net.p_grpc(0)]);
-    let key = opt_ins["opt_ins"].as_array().unwrap().iter().find(|o| o["consumer_id"].to_string() == late).unwrap()["consumer_key"].clone();
+    let key = opt_ins["opt_ins"].as_array().unwrap().iter().find(|o| o["consumer_id"].as_u64() == late.parse().ok()).unwrap()["consumer_key"].clone();
     let late_key = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, key_of(&late_home).1).unwrap();
     assert_eq!(key.as_str(), Some(hex::encode(late_key).as_str()), "opted in with the new home's key");
 
