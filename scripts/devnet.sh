@@ -19,6 +19,14 @@ VALIDATORS=4
 CONSUMERS=0
 # Provider operators that validate each consumer (val0..); default all.
 CONSUMER_VALIDATORS=""
+# What operator i allocates to each consumer (comma-separated fractions);
+# default 0.5 each (1/M above two consumers).
+CONSUMER_ALLOCATIONS=""
+# Consumers send the provider its share of their fees every this many
+# blocks (ICS's default is 1000; a devnet shows rewards within seconds).
+CONSUMER_TRANSMISSION_BLOCKS=10
+# Blocks per epoch; empty = aegisd testnet generate's default (5).
+BLOCKS_PER_EPOCH=""
 CHAINS=1
 BASE_PORT=26600
 # Chain k's ports start at BASE_PORT + CHAIN_PORT_STRIDE * k.
@@ -55,6 +63,11 @@ options:
                    genesis and relayed over a CCV path (endpoints.json: role
                    "consumer", consumer_id, and the relayers)
   --consumer-validators K   operators val0..val<K-1> validate each consumer (default all)
+  --consumer-allocations F0,F1,...   what val0, val1, ... allocate to each consumer
+                   (fractions of their uaegis, e.g. 0.5,0.1,0.1: validators of different
+                   powers, so a small one can stop without halting the consumer)
+  --blocks-per-epoch N   blocks per epoch on the chains (default 5): validator sets,
+                   consumer validator-set packets and reward rounds at epoch ends
   --dir DIR        devnet directory (default \$AEGIS_DEVNET_DIR or <repo>/.devnet)
   --base-port P    first port handed to 'aegisd testnet generate' (default 26600)
 
@@ -244,7 +257,8 @@ start_consumers() {
     cid="$(consumer_chain_id "$k")"
     log "registering consumer chain $cid on $(chain_id 0) (owner faucet, spawn time +5 s, strategy uaegis=1)"
     out="$("$aegisd" tx provider create-consumer --consumer-chain-id "$cid" --spawn-time +5 --strategy uaegis=1 \
-      --name "devnet consumer $k" --downtime-jail-seconds 10 --from faucet --home "$p_home" --grpc "$p_grpc" 2>&1)" \
+      --name "devnet consumer $k" --downtime-jail-seconds 10 \
+      --blocks-per-distribution-transmission "$CONSUMER_TRANSMISSION_BLOCKS" --from faucet --home "$p_home" --grpc "$p_grpc" 2>&1)" \
       || { echo "$out" >&2; fail "registering $cid failed"; }
     id="$(echo "$out" | json_field - '[r["consumer_id"] for r in j["responses"] if "consumer_id" in r][0]')" \
       || { echo "$out" >&2; fail "no consumer id in the create-consumer response"; }
@@ -252,12 +266,15 @@ start_consumers() {
     echo "$id" >"$DIR/consumer$k/consumer_id"
   done
   # Each operator opts in to every consumer, one tx per consumer; operators in parallel.
+  local allocs=()
+  [ -z "$CONSUMER_ALLOCATIONS" ] || IFS=, read -r -a allocs <<<"$CONSUMER_ALLOCATIONS"
   for ((i = 0; i < CONSUMER_VALIDATORS; i++)); do
     (
       g="$(json_field "$DIR/endpoints.json" "j['chains'][0]['nodes'][$i]['grpc']")"
+      f="${allocs[$i]:-$frac}"
       for ((k = 1; k <= CONSUMERS; k++)); do
         "$aegisd" tx provider opt-in "${ids[$((k - 1))]}" --consumer-key-file "$DIR/consumer$k/node$i/config/priv_validator_key.json" \
-          --allocate "uaegis=$frac" --from "val$i" --home "$DIR/node$i" --grpc "$g" >"$DIR/consumer$k/opt-in-val$i.log" 2>&1 || exit 1
+          --allocate "uaegis=$f" --from "val$i" --home "$DIR/node$i" --grpc "$g" >"$DIR/consumer$k/opt-in-val$i.log" 2>&1 || exit 1
       done
     ) &
     pids_opt+=($!)
@@ -265,7 +282,7 @@ start_consumers() {
   for i in "${!pids_opt[@]}"; do
     wait "${pids_opt[$i]}" || { cat "$DIR"/consumer*/opt-in-val"$i".log >&2; fail "val$i could not opt in"; }
   done
-  log "val0..val$((CONSUMER_VALIDATORS - 1)) opted in to consumers ${ids[*]} (uaegis=$frac each); waiting for the launch"
+  log "val0..val$((CONSUMER_VALIDATORS - 1)) opted in to consumers ${ids[*]} (uaegis=${CONSUMER_ALLOCATIONS:-$frac} each); waiting for the launch"
   for ((k = 1; k <= CONSUMERS; k++)); do
     id="${ids[$((k - 1))]}"
     deadline=$((SECONDS + TIMEOUT))
@@ -416,14 +433,14 @@ cmd_up() {
   if [ "$CHAINS" = 1 ] && [ "$CONSUMERS" = 0 ]; then
     log "generating $VALIDATORS validators in $DIR"
     "$aegisd" testnet generate --validators "$VALIDATORS" --output "$DIR" \
-      --chain-id "$CHAIN_ID" --base-port "$BASE_PORT" >&2
+      --chain-id "$CHAIN_ID" --base-port "$BASE_PORT" ${BLOCKS_PER_EPOCH:+--blocks-per-epoch "$BLOCKS_PER_EPOCH"} >&2
   else
     local k
     for ((k = 0; k < CHAINS; k++)); do
       log "generating chain $(chain_id "$k"): $VALIDATORS validators in $(chain_dir "$k")"
       "$aegisd" testnet generate --validators "$VALIDATORS" --output "$(chain_dir "$k")" \
         --chain-id "$(chain_id "$k")" --base-port $((BASE_PORT + CHAIN_PORT_STRIDE * k)) \
-        --withdrawal-delay-seconds "$IBC_WITHDRAWAL_DELAY" >&2
+        --withdrawal-delay-seconds "$IBC_WITHDRAWAL_DELAY" ${BLOCKS_PER_EPOCH:+--blocks-per-epoch "$BLOCKS_PER_EPOCH"} >&2
       [ "$k" = 0 ] || mv "$DIR/chain$k/endpoints.json" "$DIR/chain$k/chain-endpoints.json"
     done
     mv "$DIR/endpoints.json" "$DIR/chain0-endpoints.json"
@@ -667,6 +684,8 @@ while [ $# -gt 0 ]; do
     --validators) need "$@"; VALIDATORS="$2"; shift 2 ;;
     --consumers) need "$@"; CONSUMERS="$2"; shift 2 ;;
     --consumer-validators) need "$@"; CONSUMER_VALIDATORS="$2"; shift 2 ;;
+    --consumer-allocations) need "$@"; CONSUMER_ALLOCATIONS="$2"; shift 2 ;;
+    --blocks-per-epoch) need "$@"; BLOCKS_PER_EPOCH="$2"; shift 2 ;;
     --chains) need "$@"; CHAINS="$2"; shift 2 ;;
     --dir) need "$@"; DIR="$2"; shift 2 ;;
     --base-port) need "$@"; BASE_PORT="$2"; shift 2 ;;
@@ -679,7 +698,7 @@ while [ $# -gt 0 ]; do
     *) log "error: unknown argument: $1"; usage >&2; exit 2 ;;
   esac
 done
-for v in "$VALIDATORS" "$CONSUMERS" "$CHAINS" "$BASE_PORT" "$TIMEOUT" "$TWIN" ${CONSUMER_VALIDATORS:+"$CONSUMER_VALIDATORS"}; do
+for v in "$VALIDATORS" "$CONSUMERS" "$CHAINS" "$BASE_PORT" "$TIMEOUT" "$TWIN" ${CONSUMER_VALIDATORS:+"$CONSUMER_VALIDATORS"} ${BLOCKS_PER_EPOCH:+"$BLOCKS_PER_EPOCH"}; do
   is_uint "$v" || { log "error: expected a non-negative integer, got '$v'"; exit 2; }
 done
 [ -n "$CMD" ] || { usage >&2; exit 2; }

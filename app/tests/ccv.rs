@@ -201,6 +201,15 @@ fn slash_data(path: &CcvPath, i: usize, power: i64, vsc: u64) -> Vec<u8> {
     ConsumerPacket::Slash(SlashPacket { validator_address: key_address(&path.consumer_keys[i]), power, valset_update_id: vsc, infraction: Infraction::Downtime }).encode()
 }
 
+/// `OperatorConsumers`' view of an operator on consumer `id`: (jailed until, tombstoned).
+async fn opt_in_standing(path: &CcvPath, op: &Address, id: u64) -> (i64, bool) {
+    use aegis_proto::aegis::provider::v1::{query_server::Query, QueryOperatorConsumersRequest};
+    let q = aegis_app::provider::query::ProviderQuery::new(path.provider.storage().clone());
+    let r = q.operator_consumers(tonic::Request::new(QueryOperatorConsumersRequest { operator: op.to_string() })).await.unwrap().into_inner();
+    let o = r.opt_ins.into_iter().find(|o| o.consumer_id == id).expect("opted in");
+    (o.jailed_until, o.tombstoned)
+}
+
 #[tokio::test]
 async fn a_consumer_validator_that_stops_signing_is_jailed_on_that_consumer_only_and_can_unjail() {
     let mut path = CcvPath::setup(CcvConfig::default()).await;
@@ -243,6 +252,7 @@ async fn a_consumer_validator_that_stops_signing_is_jailed_on_that_consumer_only
     assert!(!snap.outstanding_downtime(&hex::encode_upper(key_address(&key3))).await.unwrap(), "the handled ack clears the flag");
     let jail = path.provider.storage().latest_snapshot().consumer_jail(id, &op3.address).await.unwrap();
     assert!(jail.excluded() && !jail.tombstoned && !jail.unjailed);
+    assert_eq!(opt_in_standing(&path, &op3.address, id).await, (jail.until, false), "the opt-in query shows the jail");
 
     // The provider's next validator set leaves it out of the consumer's.
     // (An epoch end during that relay may have sent it already.)
@@ -278,6 +288,7 @@ async fn a_consumer_validator_that_stops_signing_is_jailed_on_that_consumer_only
     );
     path.provider.skip_time(jail.until - path.provider.time);
     ok(&path.provider.exec(&op3, vec![unjail(&op3, id)]).await, "unjail");
+    assert_eq!(opt_in_standing(&path, &op3.address, id).await, (0, false), "unjailed: no jail shown");
     path.bring_online(3);
     let mark = path.consumer.height;
     path.provider_epoch_end().await;

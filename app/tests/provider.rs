@@ -102,6 +102,7 @@ fn params(chain_id: &str, spawn_time: i64) -> ppb::ConsumerParameters {
         unbonding_period_seconds: 0,
         commission_bps: 1_000,
         proof_specs: String::new(),
+        blocks_per_distribution_transmission: 0,
     }
 }
 
@@ -221,6 +222,7 @@ async fn consumer_launches_at_spawn_time_with_powers_from_allocations_and_weight
     assert_eq!(genesis.params.consumer_redistribution_fraction, "0.750000000000000000");
     assert_eq!(genesis.params.unbonding_period.as_secs(), WITHDRAWAL_DELAY);
     assert_eq!(genesis.params.provider_fee_pool_addr_str, Address::module("provider").to_string());
+    assert_eq!(genesis.params.blocks_per_distribution_transmission, 1000, "not set: ICS's default");
     let initial: Vec<(String, i64)> = genesis.provider.initial_val_set.iter().map(|u| (hex::encode(u.pubkey), u.power)).collect();
     // Ordered by key, as the updates of a diff are.
     let mut want = vec![(key(1), 500_000), (key(2), 2_250_000)];
@@ -249,11 +251,14 @@ async fn removing_a_registered_consumer_frees_its_chain_id_and_a_launched_one_st
     assert_eq!(chain.storage().latest_snapshot().consumer_by_chain_id("consumer-1").await.unwrap(), None);
     // The chain id can be registered again (as consumer 2).
     let spawn = chain.time;
-    ok(&chain.exec(&owner(), vec![create(params("consumer-1", spawn))]).await);
+    // Its owner asks for rewards every 7 blocks: the genesis carries it.
+    ok(&chain.exec(&owner(), vec![create(ppb::ConsumerParameters { blocks_per_distribution_transmission: 7, ..params("consumer-1", spawn) })]).await);
     ok(&chain.exec(&op("a"), vec![opt_in(&op("a"), 2, &key(1)), allocate(&op("a"), 2, NATIVE_DENOM, WAD / 2)]).await);
     chain.skip_time(ALLOCATION_DELAY as i64);
     to_epoch_end(&mut chain).await;
     assert_eq!(consumer(&chain, 2).await.phase, Phase::Launched);
+    let genesis = chain.storage().latest_snapshot().consumer_genesis(2).await.unwrap().unwrap();
+    assert_eq!(genesis.params.blocks_per_distribution_transmission, 7);
 
     let out = chain.exec(&owner(), vec![remove(&owner(), 2)]).await;
     ok(&out);
@@ -436,6 +441,12 @@ async fn a_double_vote_on_a_consumer_slashes_only_the_allocation_to_it_and_tombs
     assert_eq!(s.operator_stake(&op("b").address, NATIVE_DENOM).await.unwrap().max_magnitude, WAD);
     assert_eq!(chain.supply(NATIVE_DENOM).await, supply - 25_000_000_000);
     assert!(s.consumer_jail(1, &op("a").address).await.unwrap().tombstoned);
+    {
+        use aegis_proto::aegis::provider::v1::{query_server::Query, QueryOperatorConsumersRequest};
+        let q = aegis_app::provider::query::ProviderQuery::new(chain.storage().clone());
+        let r = q.operator_consumers(tonic::Request::new(QueryOperatorConsumersRequest { operator: op("a").address.to_string() })).await.unwrap().into_inner();
+        assert_eq!((r.opt_ins[0].consumer_id, r.opt_ins[0].jailed_until, r.opt_ins[0].tombstoned), (1, 0, true), "the opt-in query shows the tombstone");
+    }
     assert!(!s.operator(&op("a").address).await.unwrap().unwrap().tombstoned, "tombstoned on the consumer only, not on the provider");
     // Replayed or new evidence against a tombstoned operator is refused.
     let out = chain.exec(&owner(), vec![double_voting(&owner(), 1, vote(1, "consumer-1", 9, 1), vote(1, "consumer-1", 9, 2))]).await;

@@ -91,6 +91,7 @@ fn parameters(chain: u64, spawn_time: i64, weight_lst: u32, max_validators: u32,
         unbonding_period_seconds: 0,
         commission_bps: 0,
         proof_specs: String::new(),
+        blocks_per_distribution_transmission: 0,
     }
 }
 

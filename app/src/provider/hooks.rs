@@ -341,6 +341,10 @@ fn consumer_genesis(
         consumer_id: Some(c.id.to_string()),
         ..Default::default()
     };
+    let params = match c.params.blocks_per_distribution_transmission {
+        0 => params,
+        n => ccv::ConsumerParams { blocks_per_distribution_transmission: n as i64, ..params },
+    };
     ccv::ConsumerGenesis {
         params,
         provider: ccv::ProviderInfo {

@@ -225,6 +225,9 @@ pub fn parse_params(p: Option<&pb::ConsumerParameters>) -> AppResult<ConsumerPar
     if p.commission_bps > 10_000 {
         return Err(bad(format!("commission_bps {} exceeds 10000", p.commission_bps)));
     }
+    if p.blocks_per_distribution_transmission > i64::MAX as u64 {
+        return Err(bad(format!("blocks_per_distribution_transmission {} exceeds {}", p.blocks_per_distribution_transmission, i64::MAX)));
+    }
     Ok(ConsumerParams {
         chain_id: p.chain_id.clone(),
         metadata: Metadata { name: md.name, description: md.description, metadata: md.metadata },
@@ -240,6 +243,7 @@ pub fn parse_params(p: Option<&pb::ConsumerParameters>) -> AppResult<ConsumerPar
         unbonding_period_seconds: p.unbonding_period_seconds,
         commission_bps: p.commission_bps,
         proof_specs,
+        blocks_per_distribution_transmission: p.blocks_per_distribution_transmission,
     })
 }
 

@@ -43,6 +43,7 @@ pub fn params_view(p: &ConsumerParams) -> ConsumerParameters {
         unbonding_period_seconds: p.unbonding_period_seconds,
         commission_bps: p.commission_bps,
         proof_specs: p.proof_specs.as_str().into(),
+        blocks_per_distribution_transmission: p.blocks_per_distribution_transmission,
     }
 }
 
@@ -141,7 +142,9 @@ impl Query for ProviderQuery {
             }
             let key = consumer_key(&snapshot, avs_id, &op).await.map_err(to_status)?.unwrap_or_default();
             let power = snapshot.consumer_validators(avs_id).await.map_err(to_status)?.iter().find(|v| v.operator == op).map_or(0, |v| v.power);
-            opt_ins.push(OptIn { consumer_id: avs_id, consumer_key: key, power });
+            let jail = snapshot.consumer_jail(avs_id, &op).await.map_err(to_status)?;
+            let jailed_until = if jail.until > 0 && !jail.unjailed { jail.until } else { 0 };
+            opt_ins.push(OptIn { consumer_id: avs_id, consumer_key: key, power, jailed_until, tombstoned: jail.tombstoned });
         }
         Ok(Response::new(QueryOperatorConsumersResponse { opt_ins }))
     }

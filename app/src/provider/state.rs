@@ -137,6 +137,10 @@ pub struct ConsumerParams {
     pub unbonding_period_seconds: u64,
     pub commission_bps: u32,
     pub proof_specs: ProofSpecKind,
+    /// ICS's `blocks_per_distribution_transmission` for the consumer
+    /// genesis; 0 = ICS's default (1000).
+    #[serde(default)]
+    pub blocks_per_distribution_transmission: u64,
 }
 
 /// The store layout the consumer proves its state in, which the provider's

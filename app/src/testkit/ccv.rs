@@ -296,6 +296,7 @@ fn consumer_parameters(cfg: &CcvConfig, spawn_time: i64) -> ppb::ConsumerParamet
         unbonding_period_seconds: 0,
         commission_bps: 0,
         proof_specs: String::new(),
+        blocks_per_distribution_transmission: 0,
     }
 }
 

@@ -2,7 +2,7 @@
 //! owner), opt in and out and assign consumer keys (operators), and read
 //! consumers, their genesis and validator sets.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aegis_app::signer::pack;
 use aegis_node::client;
@@ -58,6 +58,10 @@ pub struct ConsumerArgs {
     /// How the consumer proves its state: aegis or cosmos-sdk.
     #[arg(long, default_value = "aegis")]
     proof_specs: String,
+    /// Every how many of its blocks the consumer sends the provider its share of the fees (its genesis's
+    /// blocks_per_distribution_transmission); 0 = ICS's default, 1000.
+    #[arg(long, default_value_t = 0)]
+    blocks_per_distribution_transmission: u64,
     #[arg(long, default_value = "")]
     name: String,
     #[arg(long, default_value = "")]
@@ -118,6 +122,23 @@ pub enum ProviderTx {
         consumer_id: u64,
         #[command(flatten)]
         key: KeyArgs,
+        #[command(flatten)]
+        tx: TxArgs,
+    },
+    /// Submit a double-sign on a consumer as evidence (ICS's MsgSubmitConsumerDoubleVoting, one per
+    /// duplicate vote, in one transaction). `aegisd relayer start` does this by itself on CCV paths.
+    SubmitDoubleVoting {
+        consumer_id: u64,
+        /// CometBFT's evidence JSON as /block shows it ({"type":"tendermint/DuplicateVoteEvidence","value":{..}}, or a list).
+        #[arg(long, required_unless_present = "height", conflicts_with = "height")]
+        evidence_file: Option<PathBuf>,
+        /// Or: the consumer block whose evidence to submit (read from --consumer-rpc).
+        #[arg(long, requires = "consumer_rpc")]
+        height: Option<u64>,
+        /// A consumer node's CometBFT RPC: where --height is read, and where the infraction block header
+        /// (which ICS requires and Aegis checks only for its chain id) comes from; without it none is sent.
+        #[arg(long)]
+        consumer_rpc: Option<String>,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -226,6 +247,7 @@ async fn parameters(a: ConsumerArgs, grpc: &str) -> Result<aegis_proto::aegis::p
         unbonding_period_seconds: a.unbonding_seconds,
         commission_bps: a.commission_bps,
         proof_specs: a.proof_specs,
+        blocks_per_distribution_transmission: a.blocks_per_distribution_transmission,
     })
 }
 
@@ -287,6 +309,36 @@ pub async fn tx(cmd: ProviderTx, home: &Path) -> Result<()> {
             run_tx(&tx, home, |s| vec![pack(MSG_ASSIGN_CONSUMER_KEY_URL, &pb::MsgAssignConsumerKey { operator: s.address.to_string(), consumer_id, consumer_key })])
                 .await
         }
+        ProviderTx::SubmitDoubleVoting { consumer_id, evidence_file, height, consumer_rpc, tx } => {
+            use aegis_node::relayer::evidence;
+            use tendermint_rpc::Client;
+            let rpc = consumer_rpc.as_deref().map(|u| tendermint_rpc::HttpClient::new(u).with_context(|| format!("--consumer-rpc {u}"))).transpose()?;
+            let found = match (&evidence_file, height, &rpc) {
+                (Some(path), _, _) => {
+                    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                    evidence::parse_json(&text).with_context(|| format!("{}", path.display()))?
+                }
+                (None, Some(h), Some(rpc)) => evidence::duplicate_votes_at(rpc, h).await?,
+                _ => bail!("give --evidence-file, or --height with --consumer-rpc"),
+            };
+            if found.is_empty() {
+                bail!("no duplicate-vote evidence found");
+            }
+            let mut headers = Vec::with_capacity(found.len());
+            for e in &found {
+                headers.push(match &rpc {
+                    Some(rpc) => {
+                        let revision = ibc_core::host::types::identifiers::ChainId::new(rpc.status().await?.node_info.network.as_str())
+                            .map(|c| c.revision_number())
+                            .unwrap_or(0);
+                        let h = e.vote_a.as_ref().map_or(0, |v| v.height).max(1) as u64;
+                        Some(evidence::infraction_header(rpc, revision, h).await?)
+                    }
+                    None => None,
+                });
+            }
+            run_tx(&tx, home, |s| found.into_iter().zip(headers).map(|(e, h)| evidence::submit_msg(&s.address.to_string(), consumer_id, e, h)).collect()).await
+        }
     }
 }
 
@@ -314,6 +366,7 @@ fn consumer_json(c: &aegis_proto::aegis::provider::v1::Consumer) -> serde_json::
         "unbonding_period_seconds": p.unbonding_period_seconds,
         "commission_bps": p.commission_bps,
         "proof_specs": p.proof_specs,
+        "blocks_per_distribution_transmission": p.blocks_per_distribution_transmission,
         "client_id": c.client_id,
         "channel_id": c.channel_id,
         "launch_height": c.launch_height,
@@ -358,7 +411,12 @@ pub async fn query(cmd: ProviderQueryCmd) -> Result<()> {
             let operator = addr(&operator)?.to_string();
             let r = client::GrpcClient::connect(&node.grpc).await?.provider().operator_consumers(pb::QueryOperatorConsumersRequest { operator }).await?.into_inner();
             let list: Vec<_> =
-                r.opt_ins.iter().map(|o| serde_json::json!({"consumer_id": o.consumer_id, "consumer_key": o.consumer_key, "power": o.power})).collect();
+                r.opt_ins
+                    .iter()
+                    .map(|o| {
+                        serde_json::json!({"consumer_id": o.consumer_id, "consumer_key": o.consumer_key, "power": o.power, "jailed_until": o.jailed_until, "tombstoned": o.tombstoned})
+                    })
+                    .collect();
             print_json(serde_json::json!({"opt_ins": list}));
         }
     }

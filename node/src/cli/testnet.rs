@@ -22,6 +22,9 @@ pub enum TestnetCmd {
         /// Withdrawal escrow (and so unbonding period, and AVS deallocation delay), seconds.
         #[arg(long, default_value_t = aegis_node::testnet::DEVNET_WITHDRAWAL_DELAY_SECONDS)]
         withdrawal_delay_seconds: u64,
+        /// Blocks per epoch (validator-set changes, consumer validator sets and reward rounds at epoch ends).
+        #[arg(long, default_value_t = aegis_node::testnet::DEVNET_BLOCKS_PER_EPOCH, conflicts_with = "consumer")]
+        blocks_per_epoch: u64,
         /// A consumer chain's nodes: homes, consensus keys (to opt in with) and a genesis
         /// template with a funded faucet and relayer; `set-consumer-genesis` completes it.
         #[arg(long, conflicts_with = "withdrawal_delay_seconds")]
@@ -43,8 +46,8 @@ pub fn run(cmd: TestnetCmd) -> Result<()> {
         TestnetCmd::Generate { validators, output, chain_id, base_port, consumer: true, .. } => {
             aegis_node::testnet::consumer::generate(validators, &output, &chain_id, base_port)
         }
-        TestnetCmd::Generate { validators, output, chain_id, base_port, withdrawal_delay_seconds, consumer: false } => {
-            aegis_node::testnet::generate(validators, &output, &chain_id, base_port, withdrawal_delay_seconds)
+        TestnetCmd::Generate { validators, output, chain_id, base_port, withdrawal_delay_seconds, blocks_per_epoch, consumer: false } => {
+            aegis_node::testnet::generate(validators, &output, &chain_id, base_port, withdrawal_delay_seconds, blocks_per_epoch)
         }
         TestnetCmd::SetConsumerGenesis { output, ccv } => {
             let text = if ccv.as_os_str() == "-" {

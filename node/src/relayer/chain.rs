@@ -33,6 +33,25 @@ pub struct Chain {
     next_sequence: Option<(u64, u64)>,
 }
 
+/// The app's refusal of an ABCI query (a simulated transaction's error,
+/// say), with its codespace and code.
+#[derive(Debug)]
+pub struct AbciRefusal {
+    pub chain: String,
+    pub path: String,
+    pub codespace: String,
+    pub code: u32,
+    pub log: String,
+}
+
+impl std::fmt::Display for AbciRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {} (code {} in {})", self.chain, self.path, self.log, self.code, self.codespace)
+    }
+}
+
+impl std::error::Error for AbciRefusal {}
+
 /// A `send_packet` (or `write_acknowledgement`) event turned back into a
 /// packet, with the acknowledgement for the latter.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,7 +118,7 @@ impl Chain {
         let height = height.map(tendermint::block::Height::try_from).transpose()?;
         let r = self.rpc.abci_query(Some(path.to_string()), req.encode_to_vec(), height, false).await?;
         if r.code.is_err() {
-            bail!("{}: {path}: {} (code {})", self.id, r.log, r.code.value());
+            return Err(AbciRefusal { chain: self.id.clone(), path: path.into(), codespace: r.codespace, code: r.code.value(), log: r.log }.into());
         }
         Ok(Resp::decode(r.value.as_slice())?)
     }

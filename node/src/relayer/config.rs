@@ -36,11 +36,14 @@
 //! kind = "ccv"
 //! consumer_chain_id = "aegis-consumer-a"   # one of the two chains
 //! consumer_id = 1                          # the consumer's id on the provider
+//! evidence_lookback_blocks = 1000          # consumer blocks read for evidence at start
 //! ```
 //!
 //! `start` relays every open channel on the path's connection (a CCV
 //! path's consumer also opens a `transfer` channel for its rewards) and
-//! completes channel handshakes it finds half done there.
+//! completes channel handshakes it finds half done there. On a CCV path it
+//! also submits the double votes it finds in the consumer's blocks to the
+//! provider as evidence (`evidence.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -117,6 +120,10 @@ pub struct PathConfig {
     pub consumer_chain_id: String,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub consumer_id: u64,
+    /// CCV: how many consumer blocks before the latest `start` reads for
+    /// double-vote evidence (then it follows every new block); 0 = 1000.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub evidence_lookback_blocks: u64,
     #[serde(default = "default_port")]
     pub port: String,
     /// The port on chain A and on chain B when they differ from `port`
@@ -196,6 +203,15 @@ impl PathConfig {
 
     pub fn ordered(&self) -> bool {
         self.ordering == "ordered"
+    }
+
+    /// Consumer blocks read for evidence at start.
+    pub fn evidence_lookback(&self) -> u64 {
+        if self.evidence_lookback_blocks == 0 {
+            1000
+        } else {
+            self.evidence_lookback_blocks
+        }
     }
 }
 

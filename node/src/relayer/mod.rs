@@ -12,6 +12,7 @@ pub mod chain;
 pub mod channels;
 pub mod client;
 pub mod config;
+pub mod evidence;
 pub mod handshake;
 pub mod relay;
 

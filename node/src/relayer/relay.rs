@@ -330,6 +330,11 @@ pub async fn run(cfg: &RelayerConfig, chains: &mut [Chain; 2]) -> Result<()> {
     let interval = Duration::from_millis(cfg.poll_interval_ms);
     let mut handshakes = super::channels::Handshakes::default();
     let mut known: Vec<Direction> = Vec::new();
+    // A CCV path: (the consumer's index, its evidence watcher).
+    let mut evidence = match p.kind {
+        super::config::PathKind::Ccv => Some((cfg.consumer_index()?, super::evidence::Watcher::new(p.evidence_lookback()))),
+        super::config::PathKind::Generic => None,
+    };
     loop {
         if let Err(e) = handshakes.complete(chains, &ends).await {
             warn!("finishing channel handshakes failed (will retry): {e:#}");
@@ -354,6 +359,12 @@ pub async fn run(cfg: &RelayerConfig, chains: &mut [Chain; 2]) -> Result<()> {
                     metrics::counter!("aegis_relayer_timeouts_relayed_total", &labels).increment(s.timed_out as u64);
                 }
                 Err(e) => warn!(from = %src_id, to = %dst_id, channel = %d.src_channel, "relay round failed (will retry): {e:#}"),
+            }
+        }
+        if let Some((consumer, watcher)) = evidence.as_mut() {
+            let (c, provider) = two(chains, *consumer);
+            if let Err(e) = watcher.poll(c, provider, p.consumer_id).await {
+                warn!(chain = %c.id, "reading the consumer's blocks for evidence failed (will retry): {e:#}");
             }
         }
         for (src_i, dst_i) in [(0, 1), (1, 0)] {

@@ -51,6 +51,9 @@ pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16
                 GenesisBalance { address: accounts[1].1.address.to_string(), coins: vec![coin(NATIVE_DENOM, CONSUMER_RELAYER_BALANCE)] },
             ],
         },
+        // Its validators' liveness (downtime becomes a slash packet) over
+        // the devnet's short window, not the Hub's 10000 blocks.
+        slashing: aegis_app::slashing::genesis::SlashingGenesis { params: super::devnet_slashing_params() },
         ..Default::default()
     };
     let template = json!({

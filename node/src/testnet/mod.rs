@@ -287,8 +287,9 @@ fn operator_genesis(
     stakers: &[&Signer],
     relayer: &Signer,
     withdrawal_delay: u64,
+    blocks_per_epoch: u64,
 ) -> (AppGenesis, Vec<u64>) {
-    let delegation_params = DelegationParams { blocks_per_epoch: DEVNET_BLOCKS_PER_EPOCH, ..DelegationParams::default() };
+    let delegation_params = DelegationParams { blocks_per_epoch, ..DelegationParams::default() };
     let mut balances = vec![GenesisBalance {
         address: faucet.address.to_string(),
         coins: sorted(std::iter::once(coin(NATIVE_DENOM, FAUCET_BALANCE)).chain(LST_DENOMS.iter().map(|d| coin(d, FAUCET_LST_BALANCE))).collect()),
@@ -353,18 +354,23 @@ fn operator_genesis(
         ibc: Default::default(),
         provider: Default::default(),
         consumer: None,
-        slashing: SlashingGenesis {
-            params: SlashingParams {
-                signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,
-                min_signed_per_window: DEVNET_MIN_SIGNED_PER_WINDOW,
-                downtime_jail_duration_seconds: DEVNET_DOWNTIME_JAIL_SECONDS,
-                slash_fraction_double_sign: DEVNET_SLASH_FRACTION_DOUBLE_SIGN,
-                slash_fraction_downtime: DEVNET_SLASH_FRACTION_DOWNTIME,
-                max_slash_per_epoch: DEVNET_MAX_SLASH_PER_EPOCH,
-            },
-        },
+        slashing: SlashingGenesis { params: devnet_slashing_params() },
     };
     (genesis, powers)
+}
+
+/// A devnet's liveness window and slash fractions (short, so downtime shows
+/// within seconds). A consumer chain's own liveness tracking, which turns
+/// into slash packets for the provider, uses the same window.
+pub fn devnet_slashing_params() -> SlashingParams {
+    SlashingParams {
+        signed_blocks_window: DEVNET_SIGNED_BLOCKS_WINDOW,
+        min_signed_per_window: DEVNET_MIN_SIGNED_PER_WINDOW,
+        downtime_jail_duration_seconds: DEVNET_DOWNTIME_JAIL_SECONDS,
+        slash_fraction_double_sign: DEVNET_SLASH_FRACTION_DOUBLE_SIGN,
+        slash_fraction_downtime: DEVNET_SLASH_FRACTION_DOWNTIME,
+        max_slash_per_epoch: DEVNET_MAX_SLASH_PER_EPOCH,
+    }
 }
 
 /// App genesis without operators (`aegisd init`): the faucet and the
@@ -408,7 +414,7 @@ fn write_home(n: &NodeSpec, peers: &str, genesis: &str) -> Result<()> {
 /// created (faucet, one per validator, then stakers). With `operators`,
 /// validators are operators in app genesis and stakers are created (see
 /// [`operator_genesis`]).
-fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal_delay: u64) -> Result<Vec<NamedAccount>> {
+fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal_delay: u64, blocks_per_epoch: u64) -> Result<Vec<NamedAccount>> {
     let named = |name: String| -> Result<NamedAccount> {
         let m = random_mnemonic();
         Ok((name, Signer::from_mnemonic(&m)?, m))
@@ -428,7 +434,7 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal
     let stakers: Vec<&Signer> = accounts[nodes.len() + 1..].iter().filter(|a| a.0.starts_with("staker")).map(|a| &a.1).collect();
     let (app_state, powers) = if operators {
         let relayer = &accounts.last().expect("relayer").1;
-        operator_genesis(nodes, faucet, &validators, &stakers, relayer, withdrawal_delay)
+        operator_genesis(nodes, faucet, &validators, &stakers, relayer, withdrawal_delay, blocks_per_epoch)
     } else {
         (plain_genesis(faucet, &validators), vec![VALIDATOR_POWER; nodes.len()])
     };
@@ -466,14 +472,15 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal
 }
 
 /// `aegisd testnet generate`.
-pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16, withdrawal_delay: u64) -> Result<()> {
+pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16, withdrawal_delay: u64, blocks_per_epoch: u64) -> Result<()> {
     anyhow::ensure!(withdrawal_delay >= 1, "--withdrawal-delay-seconds must be at least 1");
+    anyhow::ensure!(blocks_per_epoch >= 1, "--blocks-per-epoch must be at least 1");
     anyhow::ensure!(validators >= 1, "--validators must be at least 1");
     anyhow::ensure!(!output.join("node0").exists(), "{} already holds a network; remove it first", output.display());
     std::fs::create_dir_all(output)?;
     let output = output.canonicalize()?;
     let nodes = (0..validators).map(|i| NodeSpec::new(i, output.join(format!("node{i}")), base_port)).collect::<Result<Vec<_>>>()?;
-    let accounts = write_network(chain_id, &nodes, true, withdrawal_delay)?;
+    let accounts = write_network(chain_id, &nodes, true, withdrawal_delay, blocks_per_epoch)?;
     let endpoints = Endpoints { chains: vec![chain_endpoints(chain_id, "provider", &nodes, accounts)] };
     write_file(&output.join("endpoints.json"), &serde_json::to_string_pretty(&endpoints)?, true)?;
     println!("wrote {validators} node homes and endpoints.json to {}", output.display());
@@ -487,7 +494,7 @@ pub fn init(home: &Path, chain_id: &str, base_port: u16) -> Result<()> {
     let home = home.canonicalize()?;
     let mut node = NodeSpec::new(0, home.clone(), base_port)?;
     node.moniker = "node".into();
-    let accounts = write_network(chain_id, std::slice::from_ref(&node), false, DEVNET_WITHDRAWAL_DELAY_SECONDS)?;
+    let accounts = write_network(chain_id, std::slice::from_ref(&node), false, DEVNET_WITHDRAWAL_DELAY_SECONDS, DEVNET_BLOCKS_PER_EPOCH)?;
     println!("initialised {} for chain {chain_id}", home.display());
     for (name, s, _) in accounts {
         println!("account {name}: {} (key in {}/keyring)", s.address, home.display());
