@@ -399,6 +399,23 @@ async fn slash_packets_beyond_the_jail_bound_bounce_and_are_retried_and_replays_
     let snap = path.consumer.storage().latest_snapshot();
     assert!(snap.pending_packets().await.unwrap().is_empty());
     assert_eq!(snap.slash_record().await.unwrap(), None);
+
+    // A slash packet about an address that was never a validator's key
+    // there (an honest consumer cannot send one: its set comes from the
+    // provider): "handled", as ICS answers it, and nothing changes.
+    let before = path.provider.storage().latest_snapshot();
+    let meter = before.jail_meter(id).await.unwrap();
+    let stranger = ConsumerPacket::Slash(SlashPacket { validator_address: [0xAB; 20], power: 1, valset_update_id: 1, infraction: Infraction::Downtime }).encode();
+    let p = send_raw_packet(&mut path.consumer, "consumer", &chan_c, stranger.clone(), 1_000_000).await.unwrap();
+    path.consumer.log.sent.push(p);
+    let relayed = path.relay().await;
+    let answers: Vec<&Vec<u8>> = relayed.to_provider.iter().filter(|(p, _)| p.data == stranger).map(|(_, a)| a).collect();
+    assert_eq!(answers, vec![&ccv::result_ack(ccv::ACK_SLASH_HANDLED)]);
+    let s = path.provider.storage().latest_snapshot();
+    assert_eq!(s.jail_meter(id).await.unwrap(), meter);
+    for i in 0..4 {
+        assert_eq!(s.consumer_jail(id, &operator(i).address).await.unwrap(), before.consumer_jail(id, &operator(i).address).await.unwrap());
+    }
 }
 
 /// Consumer blocks until one sends a reward transfer; that packet.
