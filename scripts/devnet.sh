@@ -47,7 +47,8 @@ usage: scripts/devnet.sh up|down|status|twin I [options]
   down      stop the processes listed in DIR/pids (twins included)
   status    show each node's height/app hash and whether its processes are alive
   twin I    start a second aegisd + cometbft in DIR/twinI signing with a copy of
-            validator I's consensus key (fresh signing state, timeout_propose 1ms),
+            validator I's consensus key (fresh signing state, timeout_propose and
+            timeout_commit 1ms),
             peered with the devnet: it prevotes nil where validator I prevotes the
             block, so it double-signs and the evidence reaches the app
 
@@ -575,8 +576,12 @@ rewrite(f"{src}/config/config.toml", f"{dst}/config/config.toml", {
     ("p2p", "laddr"): f'"tcp://127.0.0.1:{p2p}"',
     ("p2p", "persistent_peers"): f'"{peers}"',
     # Round 0 proposals never arrive within 1 ms: the twin prevotes nil
-    # while the real validator prevotes the block.
+    # while the real validator prevotes the block. It also starts each
+    # height at once (no timeout_commit), before the proposer (which waits
+    # its own) can have sent the proposal: on a chain where one validator
+    # proposes most blocks it would otherwise often have it already.
     ("consensus", "timeout_propose"): '"1ms"',
+    ("consensus", "timeout_commit"): '"1ms"',
 })
 rewrite(f"{src}/config/app.toml", f"{dst}/config/app.toml", {
     ("", "abci_listen"): f'"127.0.0.1:{abci}"',
@@ -637,7 +642,7 @@ cmd_twin() {
   log "starting $name-aegisd in $twin"
   spawn "$name-aegisd" "$twin/aegisd.log" "$aegisd" start --home "$twin"
   why="$(wait_abci "$name-aegisd" "$twin_abci")" || twin_fail "$why"
-  log "starting $name-cometbft (consensus key of $moniker, timeout_propose 1ms)"
+  log "starting $name-cometbft (consensus key of $moniker, timeout_propose and timeout_commit 1ms)"
   spawn "$name-cometbft" "$twin/cometbft.log" "$cmt" node --home "$twin"
 
   log "waiting up to ${TIMEOUT}s for $name to catch up with the devnet"
