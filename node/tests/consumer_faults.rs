@@ -44,7 +44,7 @@ use serde_json::Value;
 const BASE_PORT: u16 = 29500;
 /// Long enough that the consumer's two slash packets (one in flight at a
 /// time) reach the provider within one epoch.
-const EPOCH: u64 = 20;
+const EPOCH: u64 = 25;
 const POWER_REDUCTION: u128 = 1_000_000;
 const ALLOCATIONS: [u128; 3] = [WAD / 2, WAD / 10, WAD / 10];
 const OTHER_AVS_ALLOCATION: u128 = WAD / 5;
@@ -517,6 +517,12 @@ async fn rewards_reach_the_provider(net: &Net) {
     assert!(due >= share);
     assert_eq!(net.balance(&staker0, &voucher, c1).await - net.balance(&staker0, &voucher, c1 - 1).await, due);
     assert_eq!(net.pending(&staker0, &voucher, c1).await.0, 0);
+    // So does val0's: its commission and its own stake's rewards.
+    let c2 = net.tx("val0", &["tx", "rewards", "claim"])["height"].as_u64().unwrap();
+    let (rewards, commission) = net.pending(&val0, &voucher, c2 - 1).await;
+    assert!(commission >= c_after);
+    assert_eq!(net.balance(&val0, &voucher, c2).await - net.balance(&val0, &voucher, c2 - 1).await, rewards + commission);
+    assert_eq!(net.pending(&val0, &voucher, c2).await, (0, 0));
 }
 
 /// Evidence JSON as CometBFT's `/block` shows it.
