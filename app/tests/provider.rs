@@ -145,12 +145,12 @@ fn failed(out: &aegis_app::app::TxOutcome, want: (&str, u32), msg: &str) {
     assert_eq!(e.message, format!("failed to execute message; message index: 0: {msg}"));
 }
 
-/// Run blocks until the next epoch end has been executed.
-async fn to_epoch_end(chain: &mut TestChain) {
+/// Run blocks until the next epoch end has been executed; returns its output.
+async fn to_epoch_end(chain: &mut TestChain) -> aegis_app::app::BlockOutput {
     loop {
-        chain.block(vec![]).await;
+        let out = chain.block(vec![]).await;
         if chain.height.is_multiple_of(BLOCKS_PER_EPOCH) {
-            return;
+            return out;
         }
     }
 }
@@ -200,10 +200,13 @@ async fn consumer_launches_at_spawn_time_with_powers_from_allocations_and_weight
     to_epoch_end(&mut chain).await;
     assert_eq!(consumer(&chain, 1).await.phase, Phase::Registered);
     chain.skip_time(ALLOCATION_DELAY as i64);
-    to_epoch_end(&mut chain).await;
+    let out = to_epoch_end(&mut chain).await;
 
     let c = consumer(&chain, 1).await;
     assert_eq!(c.phase, Phase::Launched);
+    // The launch's events (its own and the client's) reach the block's.
+    let kinds: Vec<&str> = out.events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"consumer_launched") && kinds.contains(&"create_client"), "{kinds:?}");
     assert_eq!(c.client_id.as_deref(), Some("07-tendermint-0"));
     let snapshot = chain.storage().latest_snapshot();
     let validators = snapshot.consumer_validators(1).await.unwrap();

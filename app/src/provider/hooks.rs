@@ -3,7 +3,7 @@
 //! packets, and delete consumers whose unbonding period after stopping has
 //! passed. Consumers nothing changed for are not read.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tendermint::abci::{Event, EventAttributeIndexExt};
@@ -16,7 +16,7 @@ use crate::ccv;
 use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::error::{AppError, AppResult};
 use crate::math::{mul_div_down, mul_wad_down, WAD};
-use crate::restaking::RestakingRead;
+use crate::restaking::{RestakingRead, Strategy};
 use crate::store::StoreWrite;
 use crate::types::Address;
 
@@ -24,16 +24,34 @@ use crate::types::Address;
 /// far below it (as on the provider).
 const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 
+/// The strategies a consumer accepts, each with its weight and what turning
+/// shares into tokens needs (the strategy and its pool's tokens, `None` if
+/// it no longer exists). The same for every operator: a computation over
+/// many operators reads it once.
+pub struct Rates(Vec<(String, u32, Option<(Strategy, u128)>)>);
+
+pub async fn rates<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Rates> {
+    let mut out = Vec::with_capacity(c.params.strategies.len());
+    for (denom, weight_bps) in &c.params.strategies {
+        let rate = match state.strategy(denom).await? {
+            Some(strategy) => Some((strategy, state.pool_tokens(denom).await?)),
+            None => None,
+        };
+        out.push((denom.clone(), *weight_bps, rate));
+    }
+    Ok(Rates(out))
+}
+
 /// An operator's standing on a consumer: tokens allocated to it (summed
 /// over the accepted strategies) and its voting power (weighted tokens /
 /// power_reduction). Allocations count at their current magnitude minus a
 /// pending decrease: stake on its way out stops giving power at once,
 /// while staying slashable for the deallocation delay.
-pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
+pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, rates: &Rates, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
     let mut allocated = 0u128;
     let mut weighted = 0u128;
-    for (denom, weight_bps) in &c.params.strategies {
-        let (stake, _) = allocated_stake(state, c, op, denom).await?;
+    for (denom, weight_bps, rate) in &rates.0 {
+        let (stake, _) = allocated_stake(state, c, op, denom, rate).await?;
         allocated = allocated.saturating_add(stake);
         weighted = weighted.saturating_add(mul_div_down(stake, *weight_bps as u128, 10_000).unwrap_or(u128::MAX));
     }
@@ -43,25 +61,24 @@ pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: 
 
 /// Tokens `op` has allocated to the consumer in `denom` (counted as for
 /// power) and its total scaled shares there.
-async fn allocated_stake<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str) -> AppResult<(u128, u128)> {
+async fn allocated_stake<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str, rate: &Option<(Strategy, u128)>) -> AppResult<(u128, u128)> {
     let a = state.allocation(op, denom, c.id, CONSUMER_SET).await?;
     let magnitude = a.magnitude.saturating_sub(a.pending_decrease);
     if magnitude == 0 {
         return Ok((0, 0));
     }
-    let Some(strategy) = state.strategy(denom).await? else { return Ok((0, 0)) };
-    let tvl = state.pool_tokens(denom).await?;
+    let Some((strategy, tvl)) = rate else { return Ok((0, 0)) };
     let stake = state.operator_stake(op, denom).await?;
-    let tokens = strategy.tokens_for_shares(stake.active_shares(), tvl).unwrap_or(0);
+    let tokens = strategy.tokens_for_shares(stake.active_shares(), *tvl).unwrap_or(0);
     Ok((mul_wad_down(tokens, magnitude.min(WAD)).unwrap_or(0), stake.total_scaled))
 }
 
 /// An operator's power on the consumer per strategy, as reward weights:
 /// (strategy, weighted allocated tokens, its total scaled shares there).
-pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
+pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, rates: &Rates, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
     let mut parts = Vec::new();
-    for (denom, weight_bps) in &c.params.strategies {
-        let (stake, total_scaled) = allocated_stake(state, c, op, denom).await?;
+    for (denom, weight_bps, rate) in &rates.0 {
+        let (stake, total_scaled) = allocated_stake(state, c, op, denom, rate).await?;
         let w = mul_div_down(stake, *weight_bps as u128, 10_000).unwrap_or(u128::MAX);
         if w > 0 {
             parts.push((denom.clone(), w, total_scaled));
@@ -76,6 +93,7 @@ pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &
 /// then ICS's power cap. O(opted-in operators).
 pub async fn compute_validator_set<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
     let power_reduction = state.delegation_params().await?.power_reduction;
+    let rates = rates(state, c).await?;
     let mut out: Vec<ConsumerValidator> = Vec::new();
     for op in state.set_members(c.id, CONSUMER_SET).await? {
         if c.params.denylist.contains(&op) {
@@ -86,7 +104,7 @@ pub async fn compute_validator_set<S: StoreWrite + Send + Sync + ?Sized>(state: 
             continue;
         }
         let Some(key) = consumer_key(state, c.id, &op).await? else { continue };
-        let (allocated, power) = operator_power(state, c, &op, power_reduction).await?;
+        let (allocated, power) = operator_power(state, c, &rates, &op, power_reduction).await?;
         if power == 0 || allocated < c.params.min_stake {
             continue;
         }
@@ -134,7 +152,6 @@ pub fn cap_power(set: &mut [ConsumerValidator], percent: u32) {
 
 /// Updates turning `old` into `new` (by key; power 0 removes), ordered by key.
 pub fn diff(old: &[ConsumerValidator], new: &[ConsumerValidator]) -> Vec<ccv::ValidatorUpdate> {
-    use std::collections::BTreeMap;
     let mut powers: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for v in old {
         powers.entry(v.key.as_str()).or_default().0 = v.power;
@@ -165,10 +182,24 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         }
     }
     let mut dirty: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
+    // Whether an AVS is a launched consumer, read once per AVS (changed
+    // operators share most of their registrations).
+    let mut launched: BTreeMap<u64, bool> = BTreeMap::new();
     for op in state.changed_operators().await? {
         state.clear_changed_operator(&op)?;
         for (avs_id, set_id, reg) in state.registrations(&op).await? {
-            if set_id == CONSUMER_SET && reg.registered && state.consumer(avs_id).await?.is_some_and(|c| c.phase == Phase::Launched) {
+            if set_id != CONSUMER_SET || !reg.registered {
+                continue;
+            }
+            let is_launched = match launched.get(&avs_id) {
+                Some(l) => *l,
+                None => {
+                    let l = state.consumer(avs_id).await?.is_some_and(|c| c.phase == Phase::Launched);
+                    launched.insert(avs_id, l);
+                    l
+                }
+            };
+            if is_launched {
                 dirty.insert(avs_id);
             }
         }
@@ -184,7 +215,11 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match launch(&mut fork, c, height).await {
             Ok(true) => {
-                fork.apply();
+                // A fork's events come back from `apply`, not into the parent.
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
                 state.queue_spawn(at, id, false)?;
                 dirty.remove(&id);
             }
@@ -213,7 +248,11 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match send_validator_set(&mut fork, c).await {
             Ok(()) => {
-                fork.apply();
+                // Relayers find the VSC packet by its `send_packet` event.
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
             }
             Err(e) => {
                 drop(fork);
