@@ -5,6 +5,10 @@
 # and the pids of the started processes in DIR/pids. With --chains N, N
 # independent chains (chain 0 in DIR, chain k in DIR/chain<k>) joined by IBC
 # paths from chain 0 to each other chain, each served by an `aegisd relayer`.
+# With --consumers M, M consumer chains of chain 0 (the provider), in
+# DIR/consumer<k>: registered on the provider, joined by its operators with
+# the consumer nodes' keys, launched, started from the provider's consumer
+# genesis and joined to it by a CCV path and its relayer.
 #   scripts/devnet.sh up|down|status [--validators N] [--chains N] [--consumers M] [--dir DIR] [--base-port P]
 #   scripts/devnet.sh twin I [--dir DIR]   (a double-signing copy of validator I)
 set -euo pipefail
@@ -13,6 +17,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CHAIN_ID=aegis-devnet
 VALIDATORS=4
 CONSUMERS=0
+# Provider operators that validate each consumer (val0..); default all.
+CONSUMER_VALIDATORS=""
 CHAINS=1
 BASE_PORT=26600
 # Chain k's ports start at BASE_PORT + CHAIN_PORT_STRIDE * k.
@@ -42,7 +48,13 @@ options:
   --chains N       independent chains (default 1); with 2 or more, chain 0
                    gets an IBC transfer channel to each other chain, relayed
                    by 'aegisd relayer' (config, ids and metrics in endpoints.json)
-  --consumers M    number of consumer chains (default 0; not supported yet)
+  --consumers M    consumer chains of chain 0 (default 0): each registered on the
+                   provider (owner faucet), joined by the operators val0.. with
+                   their consumer node's key and uaegis=0.5 allocated (1/M above
+                   2 consumers), launched, started from the provider's consumer
+                   genesis and relayed over a CCV path (endpoints.json: role
+                   "consumer", consumer_id, and the relayers)
+  --consumer-validators K   operators val0..val<K-1> validate each consumer (default all)
   --dir DIR        devnet directory (default \$AEGIS_DEVNET_DIR or <repo>/.devnet)
   --base-port P    first port handed to 'aegisd testnet generate' (default 26600)
 
@@ -95,7 +107,7 @@ spawn() {
 fail() {
   log "error: $*"
   local f
-  for f in "$DIR"/node*/aegisd.log "$DIR"/node*/cometbft.log "$DIR"/chain*/node*/*.log "$DIR"/relayer*.log; do
+  for f in "$DIR"/node*/aegisd.log "$DIR"/node*/cometbft.log "$DIR"/chain*/node*/*.log "$DIR"/consumer*/node*/*.log "$DIR"/relayer*.log; do
     [ -f "$f" ] || continue
     echo "----- last 20 lines of $f -----" >&2
     tail -n 20 "$f" >&2
@@ -139,16 +151,17 @@ wait_abci() {
 chain_id() { if [ "$1" = 0 ]; then echo "$CHAIN_ID"; else echo "$CHAIN_ID-$(printf "\\x$(printf %x $((97 + $1)))")"; fi; }
 chain_dir() { if [ "$1" = 0 ]; then echo "$DIR"; else echo "$DIR/chain$1"; fi; }
 
-# One endpoints.json listing every chain (chain 0 first).
+# One endpoints.json listing every chain (chain 0 first). With consumers,
+# chain 0 keeps its role "provider"; other independent chains are "chain".
 merge_endpoints() {
-  python3 - "$DIR" "$CHAINS" <<'PY'
+  python3 - "$DIR" "$CHAINS" "$CONSUMERS" <<'PY'
 import json, sys
-d, n = sys.argv[1], int(sys.argv[2])
+d, n, consumers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 chains = json.load(open(f"{d}/chain0-endpoints.json"))["chains"]
 for k in range(1, n):
     chains += json.load(open(f"{d}/chain{k}/chain-endpoints.json"))["chains"]
 for c in chains:
-    c["role"] = "chain"
+    c["role"] = "provider" if consumers and c is chains[0] else "chain"
 json.dump({"chains": chains, "relayers": []}, open(f"{d}/endpoints.json", "w"), indent=2)
 PY
 }
@@ -202,23 +215,205 @@ PY
   done
 }
 
+# consumer_chain_id K / consumer_base K: consumer K (1-based) of chain 0;
+# its ports take the slot after the independent chains'.
+consumer_chain_id() { echo "aegis-consumer-$(printf "\\x$(printf %x $((96 + $1)))")"; }
+consumer_base() { echo $((BASE_PORT + CHAIN_PORT_STRIDE * (CHAINS - 1 + $1))); }
+
+# json_field FILE_OR_- EXPR: a Python expression over the parsed JSON `j`.
+json_field() {
+  python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]) if sys.argv[1] != "-" else sys.stdin)
+print(eval(sys.argv[2]))' "$@"
+}
+
+# The provider side of consumer chains: register each on chain 0 (owner
+# faucet), opt in its operators with the consumer nodes' keys (allocating
+# in the same tx), wait for the launch, complete each consumer's genesis
+# from the provider's, start its nodes, then open its CCV path and start its
+# relayer (one funded provider key per relayer, so they never race for a
+# sequence). The provider's client of a consumer trusts the launch block
+# for 2/3 of the consumer's unbonding period (the provider's withdrawal
+# delay, $IBC_WITHDRAWAL_DELAY s): everything after the launch fits well
+# inside it.
+start_consumers() {
+  local p_home="$DIR/node0" p_grpc k i id out cid frac pids_opt=() ids=() deadline phase home moniker rpc grpc abci why
+  p_grpc="$(json_field "$DIR/endpoints.json" 'j["chains"][0]["nodes"][0]["grpc"]')"
+  if [ "$CONSUMERS" -le 2 ]; then frac=0.5; else frac="0.$(printf %02d $((100 / CONSUMERS)))"; fi
+  for ((k = 1; k <= CONSUMERS; k++)); do
+    cid="$(consumer_chain_id "$k")"
+    log "registering consumer chain $cid on $(chain_id 0) (owner faucet, spawn time +5 s, strategy uaegis=1)"
+    out="$("$aegisd" tx provider create-consumer --consumer-chain-id "$cid" --spawn-time +5 --strategy uaegis=1 \
+      --name "devnet consumer $k" --downtime-jail-seconds 10 --from faucet --home "$p_home" --grpc "$p_grpc" 2>&1)" \
+      || { echo "$out" >&2; fail "registering $cid failed"; }
+    id="$(echo "$out" | json_field - '[r["consumer_id"] for r in j["responses"] if "consumer_id" in r][0]')" \
+      || { echo "$out" >&2; fail "no consumer id in the create-consumer response"; }
+    ids+=("$id")
+    echo "$id" >"$DIR/consumer$k/consumer_id"
+  done
+  # Each operator opts in to every consumer, one tx per consumer; operators in parallel.
+  for ((i = 0; i < CONSUMER_VALIDATORS; i++)); do
+    (
+      g="$(json_field "$DIR/endpoints.json" "j['chains'][0]['nodes'][$i]['grpc']")"
+      for ((k = 1; k <= CONSUMERS; k++)); do
+        "$aegisd" tx provider opt-in "${ids[$((k - 1))]}" --consumer-key-file "$DIR/consumer$k/node$i/config/priv_validator_key.json" \
+          --allocate "uaegis=$frac" --from "val$i" --home "$DIR/node$i" --grpc "$g" >"$DIR/consumer$k/opt-in-val$i.log" 2>&1 || exit 1
+      done
+    ) &
+    pids_opt+=($!)
+  done
+  for i in "${!pids_opt[@]}"; do
+    wait "${pids_opt[$i]}" || { cat "$DIR"/consumer*/opt-in-val"$i".log >&2; fail "val$i could not opt in"; }
+  done
+  log "val0..val$((CONSUMER_VALIDATORS - 1)) opted in to consumers ${ids[*]} (uaegis=$frac each); waiting for the launch"
+  for ((k = 1; k <= CONSUMERS; k++)); do
+    id="${ids[$((k - 1))]}"
+    deadline=$((SECONDS + TIMEOUT))
+    while :; do
+      phase="$("$aegisd" query provider consumer "$id" --grpc "$p_grpc" 2>/dev/null | json_field - 'j["consumer"]["phase"]')" || phase=""
+      [ "$phase" = launched ] && break
+      [ "$SECONDS" -lt "$deadline" ] || fail "consumer $id did not launch within ${TIMEOUT}s (phase: ${phase:-unknown})"
+      sleep 1
+    done
+    "$aegisd" query provider consumer-genesis "$id" --grpc "$p_grpc" >"$DIR/consumer$k/consumer-genesis.json" \
+      || fail "could not fetch consumer $id's genesis"
+    "$aegisd" testnet set-consumer-genesis --output "$DIR/consumer$k" --ccv "$DIR/consumer$k/consumer-genesis.json" >&2 \
+      || fail "consumer $id's genesis was refused"
+  done
+  log "consumers launched; starting their nodes"
+  python3 - "$DIR" "$CONSUMERS" <<'PY'
+import json, sys
+d, m = sys.argv[1], int(sys.argv[2])
+e = json.load(open(f"{d}/endpoints.json"))
+for k in range(1, m + 1):
+    c = json.load(open(f"{d}/consumer{k}/consumer-endpoints.json"))["chains"][0]
+    c["role"] = "consumer"
+    c["consumer_id"] = int(open(f"{d}/consumer{k}/consumer_id").read())
+    e["chains"].append(c)
+json.dump(e, open(f"{d}/endpoints.json", "w"), indent=2)
+PY
+  while IFS=$'\t' read -r moniker rpc grpc abci home; do
+    case "$home" in "$DIR"/consumer*) ;; *) continue ;; esac
+    spawn "$moniker-aegisd" "$home/aegisd.log" "$aegisd" start --home "$home"
+  done < <(nodes)
+  while IFS=$'\t' read -r moniker rpc grpc abci home; do
+    case "$home" in "$DIR"/consumer*) ;; *) continue ;; esac
+    why="$(wait_abci "$moniker-aegisd" "$abci")" || fail "$why"
+    spawn "$moniker-cometbft" "$home/cometbft.log" "$cmt" node --home "$home"
+  done < <(nodes)
+  wait_heights
+  for ((k = 1; k <= CONSUMERS; k++)); do
+    start_ccv_relayer "$k" "${ids[$((k - 1))]}" "$p_grpc"
+  done
+}
+
+# start_ccv_relayer K ID PROVIDER_GRPC: fund a provider key of its own, write
+# DIR/relayer-consumer<K>.toml (kind ccv), create the path, start the relayer.
+start_ccv_relayer() {
+  local k="$1" id="$2" p_grpc="$3" cfg key addr out base cid
+  cid="$(consumer_chain_id "$k")"
+  base="$(consumer_base "$k")"
+  cfg="$DIR/relayer-consumer$k.toml"
+  key="relayer-consumer$k"
+  "$aegisd" keys add "$key" --home "$DIR/node0" >"$DIR/consumer$k/$key.key.json" 2>/dev/null || fail "keys add $key failed"
+  addr="$(json_field "$DIR/consumer$k/$key.key.json" 'j["address"]')"
+  "$aegisd" tx bank send --from faucet "$addr" 1000000000000uaegis --home "$DIR/node0" --grpc "$p_grpc" >/dev/null 2>&1 \
+    || fail "funding $key failed"
+  python3 - "$DIR" "$k" "$base" "$key" "$cid" "$id" >"$cfg" <<'PY'
+import json, sys
+d, k, base, key, cid, cons_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
+chains = json.load(open(f"{d}/endpoints.json"))["chains"]
+consumer = [c for c in chains if c["chain_id"] == cid][0]
+print(f'metrics_listen = "127.0.0.1:{base + 50}"')
+print('poll_interval_ms = 500')
+for c, home, name in ((chains[0], chains[0]["nodes"][0]["home"], key), (consumer, consumer["nodes"][0]["home"], "relayer")):
+    n = c["nodes"][0]
+    print()
+    print('[[chains]]')
+    print(f'chain_id = "{c["chain_id"]}"')
+    print(f'rpc = "{n["rpc"]}"')
+    print(f'keyring_home = "{home}"')
+    print(f'key_name = "{name}"')
+    print('gas_price = "0.025uaegis"')
+print()
+print('[path]')
+print('kind = "ccv"')
+print(f'consumer_chain_id = "{cid}"')
+print(f'consumer_id = {cons_id}')
+PY
+  log "creating the CCV path $(chain_id 0) <-> $cid (connection from the consumer, ORDERED channel consumer -> provider)"
+  out="$("$aegisd" relayer create-path --config "$cfg" 2>"$DIR/relayer-consumer$k-create.log")" \
+    || { tail -n 30 "$DIR/relayer-consumer$k-create.log" >&2; fail "create-path $(chain_id 0) <-> $cid failed"; }
+  log "starting relayer-consumer$k"
+  spawn "relayer-consumer$k" "$DIR/relayer-consumer$k.log" "$aegisd" relayer start --config "$cfg"
+  python3 - "$DIR" "$k" "$base" "$cfg" "$out" "$cid" "$id" <<'PY'
+import json, sys
+d, k, base, cfg, out, cid, cons_id = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5]), sys.argv[6], int(sys.argv[7])
+e = json.load(open(f"{d}/endpoints.json"))
+p = e["chains"][0]["chain_id"]
+e["relayers"].append({
+    "config": cfg, "log": f"{d}/relayer-consumer{k}.log", "metrics": f"http://127.0.0.1:{base + 50}/metrics",
+    "kind": "ccv", "consumer_id": cons_id,
+    "path": [
+        {"chain_id": p, "port": out["port_a"], "channel_id": out["channel_a"], "connection_id": out["connection_a"], "client_id": out["client_a"]},
+        {"chain_id": cid, "port": out["port_b"], "channel_id": out["channel_b"], "connection_id": out["connection_b"], "client_id": out["client_b"]},
+    ],
+})
+json.dump(e, open(f"{d}/endpoints.json", "w"), indent=2)
+PY
+}
+
+print_consumers() {
+  python3 -c 'import json, sys
+e = json.load(open(sys.argv[1]))
+for c in e["chains"]:
+    if c.get("role") != "consumer":
+        continue
+    r = [r for r in e.get("relayers", []) if r.get("consumer_id") == c["consumer_id"]]
+    ccv = ""
+    if r:
+        a, b = r[0]["path"]
+        ccv = ", CCV %s/%s <-> %s/%s, relayer log %s" % (a["port"], a["channel_id"], b["port"], b["channel_id"], r[0]["log"])
+    print("  consumer %d: %s, %d validators%s" % (c["consumer_id"], c["chain_id"], len(c["nodes"]), ccv))' "$DIR/endpoints.json"
+}
+
+# Wait until every node in endpoints.json has reached MIN_HEIGHT (fail if a
+# process exits or TIMEOUT passes).
+wait_heights() {
+  log "waiting up to ${TIMEOUT}s for every node to reach height $MIN_HEIGHT"
+  local deadline=$((SECONDS + TIMEOUT)) ready height moniker rpc grpc abci home pid name
+  while :; do
+    ready=1
+    while IFS=$'\t' read -r moniker rpc grpc abci home; do
+      height="$(rpc_status "$rpc" | cut -d' ' -f1)" || height=0
+      if ! is_uint "$height" || [ "$height" -lt "$MIN_HEIGHT" ]; then ready=0; fi
+    done < <(nodes)
+    [ "$ready" = 1 ] && break
+    while read -r pid name; do
+      alive "$pid" || fail "$name (pid $pid) exited"
+    done <"$DIR/pids"
+    [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${TIMEOUT}s waiting for height $MIN_HEIGHT"
+    sleep 1
+  done
+}
+
 cmd_up() {
   if [ -n "$(running_pids)" ]; then
     die "devnet already running; run scripts/devnet.sh down"
   fi
-  if [ "$CONSUMERS" -gt 0 ]; then
-    log "error: consumer chains are not supported yet"
-    exit 2
-  fi
   [ "$VALIDATORS" -ge 1 ] || die "--validators must be >= 1"
   [ "$CHAINS" -ge 1 ] && [ "$CHAINS" -le 8 ] || die "--chains must be between 1 and 8"
+  [ $((CHAINS + CONSUMERS)) -le 8 ] || die "--chains plus --consumers must be at most 8"
+  CONSUMER_VALIDATORS="${CONSUMER_VALIDATORS:-$VALIDATORS}"
+  [ "$CONSUMER_VALIDATORS" -ge 1 ] && [ "$CONSUMER_VALIDATORS" -le "$VALIDATORS" ] \
+    || die "--consumer-validators must be between 1 and --validators ($VALIDATORS)"
 
   local cmt aegisd
   binaries
 
   case "$DIR" in "" | / | "$ROOT" | "$HOME") die "refusing to rm -rf devnet dir '$DIR'" ;; esac
   rm -rf "$DIR"
-  if [ "$CHAINS" = 1 ]; then
+  if [ "$CHAINS" = 1 ] && [ "$CONSUMERS" = 0 ]; then
     log "generating $VALIDATORS validators in $DIR"
     "$aegisd" testnet generate --validators "$VALIDATORS" --output "$DIR" \
       --chain-id "$CHAIN_ID" --base-port "$BASE_PORT" >&2
@@ -233,6 +428,12 @@ cmd_up() {
     done
     mv "$DIR/endpoints.json" "$DIR/chain0-endpoints.json"
     merge_endpoints
+    for ((k = 1; k <= CONSUMERS; k++)); do
+      log "generating consumer chain $(consumer_chain_id "$k"): $CONSUMER_VALIDATORS nodes in $DIR/consumer$k"
+      "$aegisd" testnet generate --consumer --validators "$CONSUMER_VALIDATORS" --output "$DIR/consumer$k" \
+        --chain-id "$(consumer_chain_id "$k")" --base-port "$(consumer_base "$k")" >&2
+      mv "$DIR/consumer$k/endpoints.json" "$DIR/consumer$k/consumer-endpoints.json"
+    done
   fi
   DIR="$(cd "$DIR" && pwd)"
   [ -f "$DIR/endpoints.json" ] || die "$DIR/endpoints.json was not generated"
@@ -249,32 +450,23 @@ cmd_up() {
     spawn "$moniker-cometbft" "$home/cometbft.log" "$cmt" node --home "$home"
   done < <(nodes)
 
-  log "waiting up to ${TIMEOUT}s for every node to reach height $MIN_HEIGHT"
-  local deadline=$((SECONDS + TIMEOUT)) ready height
-  while :; do
-    ready=1
-    while IFS=$'\t' read -r moniker rpc grpc abci home; do
-      height="$(rpc_status "$rpc" | cut -d' ' -f1)" || height=0
-      if ! is_uint "$height" || [ "$height" -lt "$MIN_HEIGHT" ]; then ready=0; fi
-    done < <(nodes)
-    [ "$ready" = 1 ] && break
-    while read -r pid name; do
-      alive "$pid" || fail "$name (pid $pid) exited"
-    done <"$DIR/pids"
-    [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${TIMEOUT}s waiting for height $MIN_HEIGHT"
-    sleep 1
-  done
+  wait_heights
 
   [ "$CHAINS" = 1 ] || start_relayers
+  [ "$CONSUMERS" = 0 ] || start_consumers
 
-  if [ "$CHAINS" = 1 ]; then
+  if [ "$CHAINS" = 1 ] && [ "$CONSUMERS" = 0 ]; then
     echo "Aegis devnet is up: chain id $CHAIN_ID, $VALIDATORS validators"
+  elif [ "$CHAINS" = 1 ]; then
+    echo "Aegis devnet is up: provider $CHAIN_ID ($VALIDATORS validators) and $CONSUMERS consumer chains"
+    print_consumers
   else
     echo "Aegis devnet is up: $CHAINS chains ($(for ((k = 0; k < CHAINS; k++)); do printf '%s ' "$(chain_id "$k")"; done)), $VALIDATORS validators each"
     python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1])).get("relayers", []):
     a, b = r["path"]
     print("  IBC: %s %s/%s <-> %s %s/%s, relayer log %s, metrics %s" % (a["chain_id"], a["port"], a["channel_id"], b["chain_id"], b["port"], b["channel_id"], r["log"], r["metrics"]))' "$DIR/endpoints.json"
+    [ "$CONSUMERS" = 0 ] || print_consumers
   fi
   while IFS=$'\t' read -r moniker rpc grpc abci home; do
     printf '  %-8s rpc %-26s grpc %s\n' "$moniker" "$rpc" "$grpc"
@@ -474,6 +666,7 @@ while [ $# -gt 0 ]; do
     -h | --help) usage; exit 0 ;;
     --validators) need "$@"; VALIDATORS="$2"; shift 2 ;;
     --consumers) need "$@"; CONSUMERS="$2"; shift 2 ;;
+    --consumer-validators) need "$@"; CONSUMER_VALIDATORS="$2"; shift 2 ;;
     --chains) need "$@"; CHAINS="$2"; shift 2 ;;
     --dir) need "$@"; DIR="$2"; shift 2 ;;
     --base-port) need "$@"; BASE_PORT="$2"; shift 2 ;;
@@ -486,7 +679,7 @@ while [ $# -gt 0 ]; do
     *) log "error: unknown argument: $1"; usage >&2; exit 2 ;;
   esac
 done
-for v in "$VALIDATORS" "$CONSUMERS" "$CHAINS" "$BASE_PORT" "$TIMEOUT" "$TWIN"; do
+for v in "$VALIDATORS" "$CONSUMERS" "$CHAINS" "$BASE_PORT" "$TIMEOUT" "$TWIN" ${CONSUMER_VALIDATORS:+"$CONSUMER_VALIDATORS"}; do
   is_uint "$v" || { log "error: expected a non-negative integer, got '$v'"; exit 2; }
 done
 [ -n "$CMD" ] || { usage >&2; exit 2; }

@@ -173,7 +173,7 @@ fn commit_vote(v: &tendermint::abci::types::VoteInfo) -> crate::slashing::hooks:
         BlockSignatureInfo::Flag(BlockIdFlag::Absent) => false,
         BlockSignatureInfo::Flag(_) | BlockSignatureInfo::LegacySigned => true,
     };
-    crate::slashing::hooks::CommitVote { address: v.validator.address, signed }
+    crate::slashing::hooks::CommitVote { address: v.validator.address, signed, power: i64::try_from(v.validator.power.value()).unwrap_or(i64::MAX) }
 }
 
 fn misbehavior(m: &tendermint::abci::types::Misbehavior) -> crate::slashing::hooks::Misbehavior {

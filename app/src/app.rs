@@ -29,7 +29,13 @@ use crate::types::Address;
 
 /// Module accounts: addresses no user holds a key for, which may not receive
 /// MsgSend transfers.
-pub const MODULE_ACCOUNTS: &[&str] = &[auth::FEE_COLLECTOR, crate::rewards::DISTRIBUTION, crate::rewards::AVS_REWARDS_ESCROW];
+pub const MODULE_ACCOUNTS: &[&str] = &[
+    auth::FEE_COLLECTOR,
+    crate::rewards::DISTRIBUTION,
+    crate::rewards::AVS_REWARDS_ESCROW,
+    crate::consumer::distribution::CONS_REDISTRIBUTE,
+    crate::consumer::distribution::CONS_TO_SEND_TO_PROVIDER,
+];
 
 pub fn is_module_account(addr: &Address) -> bool {
     MODULE_ACCOUNTS.iter().any(|name| Address::module(name) == *addr)
@@ -191,6 +197,7 @@ impl App {
         let mut begin = StateDelta::new(&mut state);
         crate::rewards::hooks::begin_block(&mut begin).await.context("distributing rewards")?;
         let mut updates = crate::slashing::hooks::begin_block(&mut begin, &block.votes, &block.misbehavior).await.context("slashing")?;
+        crate::consumer::hooks::begin_block(&mut begin, &block.votes).await.context("consumer liveness")?;
         crate::avs::hooks::begin_block(&mut begin).await.context("maturing allocations")?;
         let header = crate::ibc::hooks::HostHeader {
             height: block.height,

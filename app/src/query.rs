@@ -262,6 +262,8 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
     let slashing = crate::slashing::query::SlashingQuery::new(storage.clone());
     use aegis_proto::aegis::consumer::v1::query_server::Query as _;
     let consumer = crate::consumer::query::ConsumerQuery::new(storage.clone());
+    use ibc_proto_052::interchain_security::ccv::consumer::v1::query_server::Query as _;
+    let ics_consumer = crate::consumer::query::IcsConsumerQuery::new(storage.clone());
     let provider = crate::provider::query::ProviderQuery::new(storage.clone());
     if path.starts_with("/ibc.") || path.starts_with("/cosmos.staking.") {
         return crate::ibc::query::route(storage, snapshot, path, data).await;
@@ -308,6 +310,10 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.slashing.v1.Query/PendingSlashes" => call(s, data, |r| slashing.pending_slashes(r)).await,
         "/aegis.slashing.v1.Query/SigningInfo" => call(s, data, |r| slashing.signing_info(r)).await,
         "/aegis.consumer.v1.Query/Status" => call(s, data, |r| consumer.status(r)).await,
+        "/interchain_security.ccv.consumer.v1.Query/QueryParams" => call(s, data, |r| ics_consumer.query_params(r)).await,
+        "/interchain_security.ccv.consumer.v1.Query/QueryProviderInfo" => call(s, data, |r| ics_consumer.query_provider_info(r)).await,
+        "/interchain_security.ccv.consumer.v1.Query/QueryNextFeeDistribution" => call(s, data, |r| ics_consumer.query_next_fee_distribution(r)).await,
+        "/interchain_security.ccv.consumer.v1.Query/QueryThrottleState" => call(s, data, |r| ics_consumer.query_throttle_state(r)).await,
         "/aegis.provider.v1.Query/Consumer" => call(s, data, |r| provider.consumer(r)).await,
         "/aegis.provider.v1.Query/Consumers" => call(s, data, |r| provider.consumers(r)).await,
         "/aegis.provider.v1.Query/ConsumerGenesis" => call(s, data, |r| provider.consumer_genesis(r)).await,

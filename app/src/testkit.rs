@@ -3,6 +3,7 @@
 //! and Commit path the node uses, and the invariants checked after every
 //! block. Not used by the node.
 
+pub mod ccv;
 pub mod ibc;
 pub mod light;
 
@@ -45,6 +46,30 @@ pub fn genesis_with(balances: &[(Address, Vec<Coin>)]) -> AppGenesis {
     }
 }
 
+/// What a test chain's blocks emitted that relayers and tests read back:
+/// every packet sent and acknowledgement written (by block hooks and by
+/// transactions alike), and the validator updates of each block that had
+/// some.
+#[derive(Clone, Debug, Default)]
+pub struct BlockLog {
+    pub sent: Vec<ibc_proto::ibc::core::channel::v1::Packet>,
+    pub acks: Vec<(ibc_proto::ibc::core::channel::v1::Packet, Vec<u8>)>,
+    pub validator_updates: std::collections::BTreeMap<u64, Vec<tendermint::validator::Update>>,
+}
+
+impl BlockLog {
+    fn add(&mut self, height: u64, out: &BlockOutput) {
+        self.sent.extend(ibc::block_sent_packets(out));
+        self.acks.extend(ibc::written_acks(&out.events));
+        for tx in &out.tx_results {
+            self.acks.extend(ibc::written_acks(&tx.events));
+        }
+        if !out.validator_updates.is_empty() {
+            self.validator_updates.insert(height, out.validator_updates.clone());
+        }
+    }
+}
+
 pub struct TestChain {
     app: Option<App>,
     dir: tempfile::TempDir,
@@ -58,6 +83,13 @@ pub struct TestChain {
     /// validator set (a consumer chain, whose headers are signed by the
     /// set its app reports). Other chains sign with fixed test keys.
     pub follow_validator_updates: bool,
+    /// Whether a block given no votes gets the last commit's votes from
+    /// the header chain, as CometBFT sends them: signed by the validators
+    /// whose keys are in `light.keys`, absent for the others (a consumer
+    /// chain, whose liveness tracking reads them).
+    pub auto_votes: bool,
+    /// Packets, acknowledgements and validator updates of every block.
+    pub log: BlockLog,
 }
 
 impl TestChain {
@@ -88,6 +120,8 @@ impl TestChain {
             chain_id: chain_id.into(),
             light: light::HeaderChain::new(chain_id, n),
             follow_validator_updates: false,
+            auto_votes: false,
+            log: BlockLog::default(),
         }
     }
 
@@ -119,6 +153,8 @@ impl TestChain {
             chain_id: chain_id.into(),
             light: light::HeaderChain::with_set(chain_id, keys, set),
             follow_validator_updates: true,
+            auto_votes: true,
+            log: BlockLog::default(),
         })
     }
 
@@ -161,6 +197,7 @@ impl TestChain {
         let app_hash = self.app_hash().await;
         self.light.produce(height, (time, 0), &app_hash);
         let next_validators_hash = self.light.next_validators_hash(height);
+        let votes = if votes.is_empty() && self.auto_votes { self.last_commit_votes(height) } else { votes };
         let out = self
             .app_mut()
             .finalize_block(BlockInput { height, time_seconds: time, time_nanos: 0, txs, votes, misbehavior, next_validators_hash })
@@ -169,7 +206,27 @@ impl TestChain {
         if self.follow_validator_updates {
             self.light.apply_updates(height, &out.validator_updates);
         }
+        self.log.add(height, &out);
         out
+    }
+
+    /// The votes CometBFT would send with block `height`: block
+    /// `height - 1`'s commit as the header chain signed it, in its
+    /// validator set's order, with each validator's power. None for the
+    /// first block.
+    pub fn last_commit_votes(&self, height: u64) -> Vec<CommitVote> {
+        use tendermint::block::CommitSig;
+        let Some(sh) = self.light.headers.get(&height.saturating_sub(1)) else { return vec![] };
+        let set = self.light.validators_at(height - 1);
+        set.validators()
+            .iter()
+            .zip(sh.commit.signatures.iter())
+            .map(|(v, sig)| CommitVote {
+                address: v.address.as_bytes().try_into().expect("20-byte address"),
+                signed: !matches!(sig, CommitSig::BlockIdFlagAbsent),
+                power: v.power.value() as i64,
+            })
+            .collect()
     }
 
     /// Execute and commit a block with votes and evidence; check invariants.
@@ -192,6 +249,7 @@ impl TestChain {
         crate::restaking::state::check_restaking_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
         crate::rewards::state::check_rewards_invariant(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
         crate::avs::state::check_avs_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
+        crate::provider::state::check_provider_invariants(&snap).await.unwrap_or_else(|e| panic!("after block {}: {e}", self.height));
     }
 
     /// Drop the in-memory app and reopen the store from disk, as a restarted

@@ -656,7 +656,7 @@ fn validator_genesis() -> AppGenesis {
 }
 
 fn all_signed() -> Vec<CommitVote> {
-    vec![CommitVote { address: consensus_address(1), signed: true }, CommitVote { address: consensus_address(2), signed: true }]
+    vec![CommitVote { address: consensus_address(1), signed: true, power: 10 }, CommitVote { address: consensus_address(2), signed: true, power: 10 }]
 }
 
 #[tokio::test]
@@ -701,7 +701,7 @@ async fn downtime_jails_slashes_and_unjail_returns_the_validator_at_the_next_epo
     let mut chain = TestChain::new(&validator_genesis()).await;
     let op = op_b();
     let supply = chain.supply(NATIVE_DENOM).await;
-    let missing = vec![CommitVote { address: consensus_address(1), signed: true }, CommitVote { address: consensus_address(2), signed: false }];
+    let missing = vec![CommitVote { address: consensus_address(1), signed: true, power: 10 }, CommitVote { address: consensus_address(2), signed: false, power: 10 }];
     // The window must fill (start height 1 + 10) and more than 5 of 10 be missed.
     let mut jailed_at = None;
     for _ in 0..20 {

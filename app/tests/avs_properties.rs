@@ -852,7 +852,7 @@ impl World {
                 assert!(set.validators.len() == 1 || set.validators.iter().all(|v| v.operator != addr), "tombstoned operator {op} still validates");
             }
             Step::Downtime { op } => {
-                let votes: Vec<CommitVote> = (0..OPS).map(|i| CommitVote { address: consensus_address(i), signed: i != op }).collect();
+                let votes: Vec<CommitVote> = (0..OPS).map(|i| CommitVote { address: consensus_address(i), signed: i != op, power: 10 }).collect();
                 let addr = self.ops[op].address;
                 let o = pre.operator(&addr).await.unwrap().unwrap();
                 let rounds = if o.jailed || o.tombstoned { 1 } else { 8 };

@@ -46,6 +46,9 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
         .add_service(aegis_proto::aegis::avs::v1::query_server::QueryServer::new(AvsQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::slashing::v1::query_server::QueryServer::new(SlashingQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::consumer::v1::query_server::QueryServer::new(ConsumerQuery::new(storage.clone())))
+        .add_service(ibc_proto_052::interchain_security::ccv::consumer::v1::query_server::QueryServer::new(
+            aegis_app::consumer::query::IcsConsumerQuery::new(storage.clone()),
+        ))
         .add_service(aegis_proto::aegis::provider::v1::query_server::QueryServer::new(aegis_app::provider::query::ProviderQuery::new(storage.clone())))
         .add_service(ibc_proto_052::ibc::core::client::v1::query_server::QueryServer::new(ClientQuery::new(storage.clone())))
         .add_service(ibc_proto_052::ibc::core::connection::v1::query_server::QueryServer::new(ConnectionQuery::new(storage.clone())))

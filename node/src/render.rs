@@ -238,6 +238,9 @@ pub fn msg_response(any: &cosmrs::Any) -> Value {
             json!({"pending_slash_id": r.pending_slash_id.to_string(), "executable_at": r.executable_at.to_string(), "slashed": slashed(&r.slashed)})
         }),
         "/aegis.slashing.v1.MsgVetoSlashResponse" => dec::<spb::MsgVetoSlashResponse>(v).map(|r| json!({"cancelled": r.cancelled})),
+        "/aegis.provider.v1.MsgCreateConsumerResponse" => {
+            dec::<aegis_proto::aegis::provider::v1::MsgCreateConsumerResponse>(v).map(|r| json!({"consumer_id": r.consumer_id.to_string()}))
+        }
         "/aegis.slashing.v1.MsgExecuteSlashResponse" => dec::<spb::MsgExecuteSlashResponse>(v).map(|r| json!({"slashed": slashed(&r.slashed)})),
         _ => None,
     };

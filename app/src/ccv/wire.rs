@@ -393,3 +393,20 @@ pub fn parse_handshake_metadata(version: &str) -> Result<String, String> {
     Ok(md.provider_fee_pool_addr)
 }
 
+
+// ---------------------------------------------------------------------------
+// Rewards
+// ---------------------------------------------------------------------------
+
+/// ICS v6's `CreateTransferMemo`: the memo of a consumer's reward transfer
+/// to the provider, byte for byte (Go's `json.Marshal` of `RewardMemo`
+/// inside ICS's literal template, whitespace included), so a provider can
+/// tell which consumer the rewards come from.
+pub fn reward_memo(consumer_id: &str, chain_id: &str) -> String {
+    let mut inner = String::from(r#"{"consumerId":"#);
+    go_quote(&mut inner, consumer_id);
+    inner.push_str(r#","chainId":"#);
+    go_quote(&mut inner, chain_id);
+    inner.push_str(r#","memo":"ICS rewards"}"#);
+    format!("{{\n\t\t\t\"provider\": {inner}\n\t\t}}")
+}

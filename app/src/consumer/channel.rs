@@ -85,6 +85,13 @@ pub fn resulting_set(current: &[(String, i64)], changes: &BTreeMap<String, i64>)
     Ok(set)
 }
 
+/// A slash ack's bech32 consensus address (any prefix, ICS's
+/// `GetConsAddrFromBech32`) as hex, if it is one.
+fn slash_ack_address(ack: &str) -> Option<String> {
+    let id: cosmrs::AccountId = ack.trim().parse().ok()?;
+    Some(hex::encode_upper(id.to_bytes()))
+}
+
 impl<S: StoreWrite + Send + Sync> ConsumerModule<'_, S> {
     /// Refuse a callback: the typed error goes to the message's result, its
     /// text to ibc-rs.
@@ -188,8 +195,53 @@ impl<S: StoreWrite + Send + Sync> ConsumerModule<'_, S> {
         let height = self.ctx.block.height + 1;
         state.put_height_valset_update_id(height, data.valset_update_id).map_err(internal)?;
         state.put_last_valset_update_id(data.valset_update_id).map_err(internal)?;
+        // Slash acks (which an Aegis provider never sends, ICS v6+ consumers
+        // reading the slash packet's own ack): those validators' downtime
+        // is no longer outstanding. One that does not parse is logged and
+        // skipped, as ICS skips it.
+        for ack in &data.slash_acks {
+            match slash_ack_address(ack) {
+                Some(cons) => state.put_outstanding_downtime(&cons, false).map_err(internal)?,
+                None => tracing::error!(target: "consumer", vsc_id = data.valset_update_id, "invalid consensus address {ack:?} in the VSC packet's slash acks"),
+            }
+        }
         tracing::info!(target: "consumer", vsc_id = data.valset_update_id, updates = data.updates.len(), "received VSC packet");
         Ok(data.valset_update_id)
+    }
+
+    /// ICS's `OnChanOpenAck` tail: unless the distribution channel named in
+    /// the params exists, start a `transfer` channel (UNORDERED, `ics20-1`)
+    /// over the CCV channel's connection and make it the distribution
+    /// channel; a relayer completes its handshake. ICS fails the CCV
+    /// handshake if this cannot start; Aegis logs it and opens the CCV
+    /// channel anyway (rewards can be pointed at a channel later, the
+    /// validator set cannot wait).
+    fn open_distribution_channel(&self, port_id: &PortId, channel_id: &ChannelId) -> Result<(), ChannelError> {
+        let Some(mut params) = self.read(self.ctx.state.borrow().consumer_params())? else { return Ok(()) };
+        let existing = params.distribution_transmission_channel.clone();
+        if !existing.is_empty() && crate::ibc::host::channel_end(&self.ctx, "transfer", &existing).is_ok() {
+            return Ok(());
+        }
+        let opened = crate::ibc::host::channel_end(&self.ctx, port_id.as_str(), channel_id.as_str()).and_then(|ccv| {
+            let hop = ccv.connection_hops.first().cloned().ok_or_else(|| AppError::internal("the CCV channel has no connection"))?;
+            crate::ibc::host::channel_open_init(&self.ctx, "transfer", &hop, "transfer", "ics20-1", Order::Unordered, &crate::types::Address::module(super::MODULE))
+        });
+        match opened {
+            Ok(transfer) => {
+                params.distribution_transmission_channel = transfer.clone();
+                self.ctx.state.borrow_mut().put_consumer_params(&params).map_err(|e| self.fail(e))?;
+                tracing::info!(target: "consumer", channel = %transfer, "distribution channel opened (INIT) for rewards to the provider");
+                self.record(Event::new(
+                    "fee_transfer_channel_opened",
+                    [("module", "consumer".to_string()).index(), ("channel_id", transfer).index(), ("port_id", "transfer".to_string()).index()],
+                ));
+            }
+            Err(e) => {
+                tracing::error!(target: "consumer", "cannot open the distribution channel; rewards wait until one is set: {}", e.message);
+                self.record(Event::new("fee_transfer_channel_failed", [("module", "consumer".to_string()).index(), ("error", e.message).no_index()]));
+            }
+        }
+        Ok(())
     }
 
     fn close_ccv_channel(&self, channel: &ChannelId, why: &str) -> Result<(), ChannelError> {
@@ -252,10 +304,11 @@ impl<S: StoreWrite + Send + Sync> Module for ConsumerModule<'_, S> {
         Ok(())
     }
 
-    fn on_chan_open_ack_execute(&mut self, _port_id: &PortId, channel_id: &ChannelId, counterparty_version: &Version) -> Result<ModuleExtras, ChannelError> {
+    fn on_chan_open_ack_execute(&mut self, port_id: &PortId, channel_id: &ChannelId, counterparty_version: &Version) -> Result<ModuleExtras, ChannelError> {
         let addr = ccv::parse_handshake_metadata(counterparty_version.as_str()).map_err(|e| self.refuse(ConsumerError::HandshakeMetadata(e)))?;
         self.ctx.state.borrow_mut().put_provider_fee_pool_addr(&addr).map_err(|e| self.fail(e))?;
         tracing::info!(target: "consumer", channel = %channel_id, fee_pool = %addr, "CCV channel handshake acknowledged by the provider");
+        self.open_distribution_channel(port_id, channel_id)?;
         Ok(ModuleExtras::empty())
     }
 
@@ -308,14 +361,31 @@ impl<S: StoreWrite + Send + Sync> Module for ConsumerModule<'_, S> {
         (ModuleExtras::empty(), Some(Acknowledgement::try_from(ack).expect("CCV acknowledgements are not empty")))
     }
 
-    // The consumer sends no packets yet (slash packets come with downtime
-    // reporting), so there is nothing to acknowledge or time out but what
-    // ibc-rs itself does.
+    /// Any acknowledgement is accepted: what it says is handled (or logged)
+    /// at execution, and refusing it would leave the packet committed for
+    /// ever.
     fn on_acknowledgement_packet_validate(&self, _packet: &Packet, _ack: &Acknowledgement, _relayer: &Signer) -> Result<(), ChannelError> {
         Ok(())
     }
 
-    fn on_acknowledgement_packet_execute(&mut self, _packet: &Packet, _ack: &Acknowledgement, _relayer: &Signer) -> (ModuleExtras, Result<(), ChannelError>) {
+    /// The provider's answer to a slash packet (`relay.rs`), applied in a
+    /// fork: whole or not at all, and a store failure is logged rather than
+    /// failing the relayer's message.
+    fn on_acknowledgement_packet_execute(&mut self, packet: &Packet, ack: &Acknowledgement, _relayer: &Signer) -> (ModuleExtras, Result<(), ChannelError>) {
+        let mut st = self.ctx.state.borrow_mut();
+        let mut fork = cnidarium::StateDelta::new(&mut **st);
+        match block_on(super::relay::on_acknowledgement(&mut fork, packet.seq_on_a.value(), &packet.data, ack.as_bytes())) {
+            Ok(()) => {
+                let (_, events) = fork.apply();
+                for e in events {
+                    st.record(e);
+                }
+            }
+            Err(e) => {
+                drop(fork);
+                tracing::error!(target: "consumer", sequence = packet.seq_on_a.value(), "acknowledgement could not be handled: {}", e.message);
+            }
+        }
         (ModuleExtras::empty(), Ok(()))
     }
 
@@ -346,6 +416,16 @@ mod tests {
         let err = resulting_set(&current, &changes(&[("cc", MAX_TOTAL_POWER - 29)])).unwrap_err();
         assert_eq!(err, format!("total voting power {} would exceed CometBFT's maximum {MAX_TOTAL_POWER}", MAX_TOTAL_POWER as i128 + 1));
         assert!(resulting_set(&current, &changes(&[("cc", MAX_TOTAL_POWER - 30)])).is_ok(), "exactly the bound is allowed");
+    }
+
+    #[test]
+    fn slash_acks_are_bech32_consensus_addresses_of_any_prefix() {
+        let addr = cosmrs::AccountId::new("cosmosvalcons", &[7u8; 20]).unwrap().to_string();
+        assert_eq!(slash_ack_address(&format!(" {addr} ")), Some(hex::encode_upper([7u8; 20])));
+        let other = cosmrs::AccountId::new("aegisvalcons", &[8u8; 20]).unwrap().to_string();
+        assert_eq!(slash_ack_address(&other), Some(hex::encode_upper([8u8; 20])));
+        assert_eq!(slash_ack_address("not bech32"), None);
+        assert_eq!(slash_ack_address(""), None);
     }
 
     #[test]

@@ -76,10 +76,18 @@ pub fn check_params(p: &ConsumerParams) -> Result<(), ConsumerError> {
     if !p.enabled {
         return Err(bad("params.enabled is false: a consumer genesis must enable CCV"));
     }
-    for (name, d) in [("unbonding_period", &p.unbonding_period), ("ccv_timeout_period", &p.ccv_timeout_period), ("transfer_timeout_period", &p.transfer_timeout_period)] {
+    for (name, d) in [
+        ("unbonding_period", &p.unbonding_period),
+        ("ccv_timeout_period", &p.ccv_timeout_period),
+        ("transfer_timeout_period", &p.transfer_timeout_period),
+        ("retry_delay_period", &p.retry_delay_period),
+    ] {
         if duration(d).is_none() {
             return Err(bad(format!("params.{name} must be positive")));
         }
+    }
+    if p.blocks_per_distribution_transmission <= 0 {
+        return Err(bad(format!("params.blocks_per_distribution_transmission {} must be positive", p.blocks_per_distribution_transmission)));
     }
     if p.historical_entries < 0 {
         return Err(bad(format!("params.historical_entries {} must not be negative", p.historical_entries)));
@@ -126,6 +134,9 @@ pub async fn apply<S: StoreWrite + Send + Sync>(genesis: &crate::ccv::ConsumerGe
     create_provider_client(state, ibc_params, chain_id, genesis_time, &raw_cs, &raw_cons, &params)?;
     state.put_provider_client_id(PROVIDER_CLIENT_ID)?;
     state.put_consumer_params(&params)?;
+    if let Some(id) = genesis.params.consumer_id.as_deref().filter(|id| !id.is_empty()) {
+        state.put_ccv_consumer_id(id)?;
+    }
     for (key, power) in &validators {
         state.put_consumer_validator(key, *power)?;
     }

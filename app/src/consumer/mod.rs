@@ -5,15 +5,23 @@
 //! and the validator set the provider leases to this chain, which VSC
 //! packets change and the end-block hook hands to CometBFT.
 //!
+//! It also reports its validators' downtime to the provider as slash
+//! packets (`hooks.rs` begin block, `relay.rs`) and sends the provider its
+//! share of the fees (`distribution.rs`).
+//!
 //! The wire protocol (ports, version, packet and ack encodings) is ICS's,
 //! in `crate::ccv`; the IBC port module is `channel.rs`.
 
 pub mod channel;
+pub mod distribution;
 pub mod error;
 pub mod genesis;
 pub mod hooks;
 pub mod query;
+pub mod relay;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 

@@ -30,10 +30,11 @@ use crate::store::StoreWrite;
 use crate::types::Address;
 
 /// The host context for a module's own use of IBC, with this chain's
-/// unbonding period (the restaking withdrawal delay).
+/// unbonding period (the restaking withdrawal delay; a consumer chain's
+/// CCV unbonding period).
 pub async fn context<S: StoreWrite + Send + Sync>(state: &mut S) -> AppResult<IbcContext<'_, S>> {
     let params = state.ibc_params().await?;
-    let unbonding = Duration::from_secs(state.restaking_params().await?.withdrawal_delay_seconds);
+    let unbonding = crate::consumer::host_unbonding_period(state).await?;
     let block = state.block_context().ok_or_else(|| AppError::internal("IBC use outside a block"))?;
     IbcContext::new(state, params, block, unbonding)
 }
@@ -131,6 +132,42 @@ pub fn send_packet<S: StoreWrite + Send + Sync>(
     };
     ibc_core::channel::handler::send_packet(&mut ctx, packet).map_err(|e| IbcError::Channel(e.to_string()))?;
     Ok(seq.value())
+}
+
+/// Start a channel handshake from a module (ICS's consumer opens its reward
+/// `transfer` channel this way): ibc-rs's ChanOpenInit handler with the
+/// port's module callbacks, as a `MsgChannelOpenInit` signed by `signer`
+/// runs it, over `connection`. Returns the new channel's id. ibc-rs
+/// validates the whole message before it writes, so a refusal changes
+/// nothing; it is this call's error, not the caller's message's.
+pub fn channel_open_init<S: StoreWrite + Send + Sync>(
+    ctx: &IbcContext<'_, S>,
+    port: &str,
+    connection: &ConnectionId,
+    counterparty_port: &str,
+    version: &str,
+    ordering: ibc_core::channel::types::channel::Order,
+    signer: &Address,
+) -> AppResult<String> {
+    use ibc_core::channel::types::msgs::{ChannelMsg, MsgChannelOpenInit};
+    use ibc_core::handler::types::msgs::MsgEnvelope;
+    let bad = |e: String| -> AppError { IbcError::Channel(e).into() };
+    let msg = MsgChannelOpenInit {
+        port_id_on_a: port.parse().map_err(|e| bad(format!("port {port}: {e}")))?,
+        connection_hops_on_a: vec![connection.clone()],
+        port_id_on_b: counterparty_port.parse().map_err(|e| bad(format!("port {counterparty_port}: {e}")))?,
+        ordering,
+        signer: signer.to_string().into(),
+        version_proposal: ibc_core::channel::types::Version::new(version.to_string()),
+    };
+    let mut ctx = ctx.clone();
+    let id = ChannelId::new(ctx.channel_counter().map_err(|e| bad(e.to_string()))?).to_string();
+    let mut router = super::ports::router(&ctx);
+    let outcome = ibc_core::entrypoint::dispatch(&mut ctx, &mut router, MsgEnvelope::Channel(ChannelMsg::OpenInit(msg)));
+    // A refusal by the port's module must not become the caller's.
+    let module_error = ctx.take_module_error();
+    outcome.map_err(|e| module_error.unwrap_or_else(|| bad(e.to_string())))?;
+    Ok(id)
 }
 
 /// This chain as a counterparty's client must describe it at `height`:

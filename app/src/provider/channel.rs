@@ -50,13 +50,12 @@ impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
     /// Fail the message with `provider` 16 (invalid CCV channel) rather
     /// than ibc-rs's flattened channel error.
     fn typed<T>(&self, r: Result<T, ChannelError>) -> Result<T, ChannelError> {
-        r.map_err(|e| {
-            let description = match &e {
+        r.inspect_err(|e| {
+            let description = match e {
                 ChannelError::AppSpecific { description } => description.clone(),
                 other => other.to_string(),
             };
             self.ctx.set_module_error(super::ProviderError::InvalidChannel(description).into());
-            e
         })
     }
 

@@ -17,7 +17,7 @@ use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::error::{AppError, AppResult};
 use crate::math::{mul_div_down, mul_wad_down, WAD};
 use crate::restaking::{RestakingRead, Strategy};
-use crate::store::StoreWrite;
+use crate::store::{StoreRead, StoreWrite};
 use crate::types::Address;
 
 /// CometBFT bounds the total power by i64::MAX / 8; one validator stays
@@ -30,7 +30,7 @@ const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 /// many operators reads it once.
 pub struct Rates(Vec<(String, u32, Option<(Strategy, u128)>)>);
 
-pub async fn rates<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Rates> {
+pub async fn rates<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Rates> {
     let mut out = Vec::with_capacity(c.params.strategies.len());
     for (denom, weight_bps) in &c.params.strategies {
         let rate = match state.strategy(denom).await? {
@@ -47,7 +47,7 @@ pub async fn rates<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer
 /// power_reduction). Allocations count at their current magnitude minus a
 /// pending decrease: stake on its way out stops giving power at once,
 /// while staying slashable for the deallocation delay.
-pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, rates: &Rates, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
+pub async fn operator_power<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, rates: &Rates, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
     let mut allocated = 0u128;
     let mut weighted = 0u128;
     for (denom, weight_bps, rate) in &rates.0 {
@@ -61,7 +61,7 @@ pub async fn operator_power<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: 
 
 /// Tokens `op` has allocated to the consumer in `denom` (counted as for
 /// power) and its total scaled shares there.
-async fn allocated_stake<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str, rate: &Option<(Strategy, u128)>) -> AppResult<(u128, u128)> {
+async fn allocated_stake<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str, rate: &Option<(Strategy, u128)>) -> AppResult<(u128, u128)> {
     let a = state.allocation(op, denom, c.id, CONSUMER_SET).await?;
     let magnitude = a.magnitude.saturating_sub(a.pending_decrease);
     if magnitude == 0 {
@@ -75,7 +75,7 @@ async fn allocated_stake<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Co
 
 /// An operator's power on the consumer per strategy, as reward weights:
 /// (strategy, weighted allocated tokens, its total scaled shares there).
-pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer, rates: &Rates, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
+pub async fn operator_power_parts<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, rates: &Rates, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
     let mut parts = Vec::new();
     for (denom, weight_bps, rate) in &rates.0 {
         let (stake, total_scaled) = allocated_stake(state, c, op, denom, rate).await?;
@@ -91,7 +91,7 @@ pub async fn operator_power_parts<S: StoreWrite + Send + Sync + ?Sized>(state: &
 /// jailed, tombstoned or denied, have a key and at least `min_stake`
 /// allocated, ranked by power (then address), the top `max_validators`,
 /// then ICS's power cap. O(opted-in operators).
-pub async fn compute_validator_set<S: StoreWrite + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
+pub async fn compute_validator_set<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
     let power_reduction = state.delegation_params().await?.power_reduction;
     let rates = rates(state, c).await?;
     let mut out: Vec<ConsumerValidator> = Vec::new();
@@ -215,7 +215,9 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match launch(&mut fork, c, height).await {
             Ok(true) => {
-                // A fork's events come back from `apply`, not into the parent.
+                // A fork's events stay in the fork unless handed on: the
+                // launch's (and below, the VSC packet's `send_packet`,
+                // which relayers look for) must reach the block's.
                 let (_, events) = fork.apply();
                 for e in events {
                     state.record(e);
@@ -248,7 +250,6 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match send_validator_set(&mut fork, c).await {
             Ok(()) => {
-                // Relayers find the VSC packet by its `send_packet` event.
                 let (_, events) = fork.apply();
                 for e in events {
                     state.record(e);

@@ -41,26 +41,26 @@ pub fn module_address() -> Address {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
-    CreateConsumer(CreateConsumer),
-    UpdateConsumer(UpdateConsumer),
+    CreateConsumer(Box<CreateConsumer>),
+    UpdateConsumer(Box<UpdateConsumer>),
     RemoveConsumer(RemoveConsumer),
     OptIn(OptIn),
     OptOut(OptOut),
     AssignConsumerKey(AssignConsumerKey),
     Unjail(Unjail),
-    SubmitConsumerDoubleVoting(SubmitConsumerDoubleVoting),
+    SubmitConsumerDoubleVoting(Box<SubmitConsumerDoubleVoting>),
 }
 
 pub fn decode(any: &Any) -> Option<AppResult<Msg>> {
     Some(match any.type_url.as_str() {
-        MSG_CREATE_CONSUMER_URL => unpack(any, CreateConsumer::check_stateless).map(Msg::CreateConsumer),
-        MSG_UPDATE_CONSUMER_URL => unpack(any, UpdateConsumer::check_stateless).map(Msg::UpdateConsumer),
+        MSG_CREATE_CONSUMER_URL => unpack(any, CreateConsumer::check_stateless).map(|m| Msg::CreateConsumer(Box::new(m))),
+        MSG_UPDATE_CONSUMER_URL => unpack(any, UpdateConsumer::check_stateless).map(|m| Msg::UpdateConsumer(Box::new(m))),
         MSG_REMOVE_CONSUMER_URL => unpack(any, RemoveConsumer::check_stateless).map(Msg::RemoveConsumer),
         MSG_OPT_IN_URL => unpack(any, OptIn::check_stateless).map(Msg::OptIn),
         MSG_OPT_OUT_URL => unpack(any, OptOut::check_stateless).map(Msg::OptOut),
         MSG_ASSIGN_CONSUMER_KEY_URL => unpack(any, AssignConsumerKey::check_stateless).map(Msg::AssignConsumerKey),
         MSG_UNJAIL_URL => unpack(any, Unjail::check_stateless).map(Msg::Unjail),
-        MSG_SUBMIT_CONSUMER_DOUBLE_VOTING_URL => unpack(any, SubmitConsumerDoubleVoting::check_stateless).map(Msg::SubmitConsumerDoubleVoting),
+        MSG_SUBMIT_CONSUMER_DOUBLE_VOTING_URL => unpack(any, SubmitConsumerDoubleVoting::check_stateless).map(|m| Msg::SubmitConsumerDoubleVoting(Box::new(m))),
         _ => return None,
     })
 }

@@ -39,33 +39,53 @@ pub async fn credit_received<S: StoreWrite + Send + Sync + ?Sized>(state: &mut S
 /// pool until it has some.
 pub async fn distribute<S: StoreWrite + Send + Sync>(state: &mut S) -> AppResult<()> {
     for (id, denom, amount) in state.reward_pools().await? {
-        let Some(c) = state.consumer(id).await? else { continue };
-        let validators = state.consumer_validators(id).await?;
-        let total: u128 = validators.iter().map(|v| v.power.max(0) as u128).sum();
-        if total == 0 || amount == 0 {
+        // One consumer's payout failing (it never should) is logged and
+        // retried next epoch; it never fails the block.
+        let mut fork = cnidarium::StateDelta::new(&mut *state);
+        match pay(&mut fork, id, &denom, amount).await {
+            Ok(()) => {
+                let (_, events) = fork.apply();
+                for e in events {
+                    state.record(e);
+                }
+            }
+            Err(e) => {
+                drop(fork);
+                tracing::error!(target: "provider", "paying consumer {id}'s {denom} rewards failed: {}", e.message);
+                state.record(Event::new("consumer_rewards_failed", [("consumer_id", id.to_string()).index(), ("error", e.message).no_index()]));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn pay<S: StoreWrite + Send + Sync>(state: &mut S, id: u64, denom: &str, amount: u128) -> AppResult<()> {
+    let Some(c) = state.consumer(id).await? else { return Ok(()) };
+    let validators = state.consumer_validators(id).await?;
+    let total: u128 = validators.iter().map(|v| v.power.max(0) as u128).sum();
+    if total == 0 || amount == 0 {
+        return Ok(());
+    }
+    let rates = rates(state, &c).await?;
+    let mut given = 0u128;
+    for v in &validators {
+        let r_op = mul_div_down(amount, v.power.max(0) as u128, total).unwrap_or(0);
+        if r_op == 0 {
             continue;
         }
-        let rates = rates(state, &c).await?;
-        let mut given = 0u128;
-        for v in &validators {
-            let r_op = mul_div_down(amount, v.power.max(0) as u128, total).unwrap_or(0);
-            if r_op == 0 {
-                continue;
-            }
-            let parts = operator_power_parts(state, &c, &rates, &v.operator).await?;
-            crate::rewards::hooks::credit_operator(state, &v.operator, id, &denom, r_op, &parts).await?;
-            let earned = state.consumer_earned(id, &v.operator, &denom).await?;
-            state.put_consumer_earned(id, &v.operator, &denom, earned.saturating_add(r_op))?;
-            given += r_op;
-        }
-        if given > 0 {
-            state.send_coin(&module_address(), &Address::module(DISTRIBUTION), &Coin::new(denom.clone(), given)).await?;
-        }
-        state.put_reward_pool(id, &denom, amount - given)?;
-        state.record(Event::new(
-            "consumer_rewards",
-            [("consumer_id", id.to_string()).index(), ("paid", format!("{given}{denom}")).no_index(), ("validators", validators.len().to_string()).no_index()],
-        ));
+        let parts = operator_power_parts(state, &c, &rates, &v.operator).await?;
+        crate::rewards::hooks::credit_operator(state, &v.operator, id, denom, r_op, &parts).await?;
+        let earned = state.consumer_earned(id, &v.operator, denom).await?;
+        state.put_consumer_earned(id, &v.operator, denom, earned.saturating_add(r_op))?;
+        given += r_op;
     }
+    if given > 0 {
+        state.send_coin(&module_address(), &Address::module(DISTRIBUTION), &Coin::new(denom.to_string(), given)).await?;
+    }
+    state.put_reward_pool(id, denom, amount - given)?;
+    state.record(Event::new(
+        "consumer_rewards",
+        [("consumer_id", id.to_string()).index(), ("paid", format!("{given}{denom}")).no_index(), ("validators", validators.len().to_string()).no_index()],
+    ));
     Ok(())
 }

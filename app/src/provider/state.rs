@@ -464,3 +464,68 @@ pub trait ProviderWrite: StoreWrite {
 }
 
 impl<T: StoreWrite + ?Sized> ProviderWrite for T {}
+
+/// For tests and audits (iterates every consumer and its set): the phase
+/// counts and indexes agree with the records; every validator last sent
+/// has positive power, a unique key, and that key resolves to it; the fee
+/// pool holds at least every consumer's undistributed rewards; and a
+/// launched consumer not marked dirty, with no operator change journaled,
+/// has exactly the set it was last sent (or launched with).
+pub async fn check_provider_invariants<S: StoreRead + Send + Sync>(state: &S) -> AppResult<()> {
+    use crate::bank::BankRead;
+    use crate::delegation::DelegationRead;
+    use std::collections::{BTreeMap, BTreeSet};
+    let fail = |m: String| Err(crate::error::AppError::internal(format!("provider invariant: {m}")));
+    let consumers = state.consumers().await?;
+    let live = consumers.iter().filter(|c| c.phase != Phase::Removed).count() as u64;
+    if live != state.consumer_count().await? {
+        return fail(format!("{live} consumers exist, the count says {}", state.consumer_count().await?));
+    }
+    let dirty: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
+    let journal_empty = state.changed_operators().await?.is_empty();
+    for c in &consumers {
+        if c.phase == Phase::Removed {
+            continue;
+        }
+        if state.consumer_by_chain_id(&c.params.chain_id).await? != Some(c.id) {
+            return fail(format!("chain id {} does not index consumer {}", c.params.chain_id, c.id));
+        }
+        if let Some(ch) = &c.channel_id {
+            if state.consumer_by_channel(ch).await? != Some(c.id) {
+                return fail(format!("channel {ch} does not index consumer {}", c.id));
+            }
+        }
+        let set = state.consumer_validators(c.id).await?;
+        let mut keys = BTreeSet::new();
+        for v in &set {
+            if v.power <= 0 || !keys.insert(v.key.clone()) {
+                return fail(format!("consumer {} validator {} has power {} or a repeated key", c.id, v.operator, v.power));
+            }
+            let addr = crate::delegation::state::consensus_address_of(&v.key).unwrap_or_default();
+            let holder = match state.key_owner(c.id, &addr).await? {
+                Some(o) => Some(o.operator),
+                None => state.consensus_address_owner(&addr).await?,
+            };
+            if holder != Some(v.operator) {
+                return fail(format!("consumer {} key {} resolves to {holder:?}, not {}", c.id, v.key, v.operator));
+            }
+        }
+        if c.phase == Phase::Launched && !dirty.contains(&c.id) && journal_empty {
+            let now = super::hooks::compute_validator_set(state, c).await?;
+            if now != set && !now.is_empty() {
+                return fail(format!("consumer {} was not marked dirty but its set changed: sent {set:?}, now {now:?}", c.id));
+            }
+        }
+    }
+    let mut pools: BTreeMap<String, u128> = BTreeMap::new();
+    for (_, denom, amount) in state.reward_pools().await? {
+        *pools.entry(denom).or_default() += amount;
+    }
+    for (denom, owed) in pools {
+        let have = state.balance(&super::msgs::module_address(), &denom).await?.0;
+        if have < owed {
+            return fail(format!("the fee pool holds {have}{denom}, consumers are owed {owed}"));
+        }
+    }
+    Ok(())
+}

@@ -76,11 +76,13 @@ pub struct EpochSlashed {
     pub magnitude: u128,
 }
 
-/// A provider validator's liveness record (x/slashing's
-/// ValidatorSigningInfo), keyed by its consensus address.
+/// A validator's liveness record (x/slashing's ValidatorSigningInfo), keyed
+/// by its consensus address: a provider validator's (with its operator), or
+/// on a consumer chain a consumer validator's (no operator: the provider
+/// knows who holds a consumer key, the consumer does not).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningInfo {
-    pub operator: Address,
+    pub operator: Option<Address>,
     pub start_height: u64,
     pub index_offset: u64,
     pub missed_blocks_counter: u64,

@@ -36,6 +36,11 @@ pub struct PathIds {
     pub chan_on_b: String,
 }
 
+/// The revision number a chain id carries (`consumer-1` -> 1, else 0).
+pub fn revision(chain_id: &str) -> u64 {
+    ChainId::new(chain_id).expect("chain id").revision_number()
+}
+
 pub fn raw_height(chain_id: &str, h: u64) -> cl::Height {
     cl::Height { revision_number: ChainId::new(chain_id).expect("chain id").revision_number(), revision_height: h }
 }
@@ -259,7 +264,7 @@ impl Relayer {
         let client_a_height = self.trusted_on_a;
         let (client_state, proof_client) = prove(a, &format!("clients/{}/clientState", self.ids.client_on_a), v).await;
         let (_, proof_init) = prove(a, &format!("connections/{}", self.ids.conn_on_a), v).await;
-        let (_, proof_consensus) = prove(a, &format!("clients/{}/consensusStates/0-{client_a_height}", self.ids.client_on_a), v).await;
+        let (_, proof_consensus) = prove(a, &format!("clients/{}/consensusStates/{}-{client_a_height}", self.ids.client_on_a, revision(&b.chain_id)), v).await;
         let try_ = co::MsgConnectionOpenTry {
             client_id: self.ids.client_on_b.clone(),
             previous_connection_id: String::new(),
@@ -283,7 +288,7 @@ impl Relayer {
         let client_b_height = self.trusted_on_b;
         let (client_state, proof_client) = prove(b, &format!("clients/{}/clientState", self.ids.client_on_b), v).await;
         let (_, proof_try) = prove(b, &format!("connections/{}", self.ids.conn_on_b), v).await;
-        let (_, proof_consensus) = prove(b, &format!("clients/{}/consensusStates/0-{client_b_height}", self.ids.client_on_b), v).await;
+        let (_, proof_consensus) = prove(b, &format!("clients/{}/consensusStates/{}-{client_b_height}", self.ids.client_on_b, revision(&a.chain_id)), v).await;
         let ack = co::MsgConnectionOpenAck {
             connection_id: self.ids.conn_on_a.clone(),
             counterparty_connection_id: self.ids.conn_on_b.clone(),
@@ -343,35 +348,52 @@ impl Relayer {
         let init = self.channel_open_init_msg(port_a, port_b, version, ordering);
         let out = a.exec(&self.on_a, vec![init]).await;
         ok(&out, "channel open init");
-        self.ids.chan_on_a = attr(&out.events, "channel_open_init", "channel_id");
+        let chan_a = attr(&out.events, "channel_open_init", "channel_id");
+        let chan_b = self.complete_channel_handshake(a, b, port_a, &chan_a).await;
+        self.ids.chan_on_a = chan_a;
+        self.ids.chan_on_b = chan_b;
+    }
+
+    /// Complete the handshake of a channel whose end on A is in INIT (a
+    /// relayer's MsgChannelOpenInit, or a module's own, like the reward
+    /// channel an ICS consumer starts): ChanOpenTry on B with A's ordering,
+    /// ports and proposed version, ChanOpenAck on A with the version B's
+    /// module chose, ChanOpenConfirm on B, each proven from committed
+    /// state. Returns B's channel id; the path's ids are left alone.
+    pub async fn complete_channel_handshake(&mut self, a: &mut TestChain, b: &mut TestChain, port_a: &str, chan_a: &str) -> String {
+        let end = channel_end(a, port_a, chan_a).await.unwrap_or_else(|| panic!("no channel {port_a}/{chan_a} on {}", a.chain_id));
+        assert_eq!(end.state, ch::State::Init as i32, "channel {port_a}/{chan_a} is not in INIT");
+        assert_eq!(end.connection_hops, vec![self.ids.conn_on_a.clone()], "channel {port_a}/{chan_a} is not on this path's connection");
+        let port_b = end.counterparty.as_ref().map(|c| c.port_id.clone()).unwrap_or_default();
+        let (ordering, version) = (end.ordering, end.version.clone());
         let (v, h) = self.sync(a, b, Side::A).await;
-        let (_, proof_init) = prove(a, &format!("channelEnds/ports/{port_a}/channels/{}", self.ids.chan_on_a), v).await;
+        let (_, proof_init) = prove(a, &format!("channelEnds/ports/{port_a}/channels/{chan_a}"), v).await;
         let try_ = ch::MsgChannelOpenTry {
-            port_id: port_b.into(),
+            port_id: port_b.clone(),
             previous_channel_id: String::new(),
             channel: Some(ch::Channel {
                 state: ch::State::Tryopen as i32,
-                ordering: ordering as i32,
-                counterparty: Some(ch::Counterparty { port_id: port_a.into(), channel_id: self.ids.chan_on_a.clone() }),
+                ordering,
+                counterparty: Some(ch::Counterparty { port_id: port_a.into(), channel_id: chan_a.into() }),
                 connection_hops: vec![self.ids.conn_on_b.clone()],
-                version: version.into(),
+                version: version.clone(),
                 upgrade_sequence: 0,
             }),
-            counterparty_version: version.into(),
+            counterparty_version: version,
             proof_init,
             proof_height: Some(raw_height(&a.chain_id, h)),
             signer: self.on_b.address.to_string(),
         };
         let out = b.exec(&self.on_b, vec![pack("/ibc.core.channel.v1.MsgChannelOpenTry", &try_)]).await;
         ok(&out, "channel open try");
-        self.ids.chan_on_b = attr(&out.events, "channel_open_try", "channel_id");
+        let chan_b = attr(&out.events, "channel_open_try", "channel_id");
         let (v, h) = self.sync(b, a, Side::B).await;
-        let (chan_b, proof_try) = prove(b, &format!("channelEnds/ports/{port_b}/channels/{}", self.ids.chan_on_b), v).await;
-        let version_b = ch::Channel::decode(chan_b.expect("B's channel end").as_slice()).expect("a channel end").version;
+        let (end_b, proof_try) = prove(b, &format!("channelEnds/ports/{port_b}/channels/{chan_b}"), v).await;
+        let version_b = ch::Channel::decode(end_b.expect("B's channel end").as_slice()).expect("a channel end").version;
         let ack = ch::MsgChannelOpenAck {
             port_id: port_a.into(),
-            channel_id: self.ids.chan_on_a.clone(),
-            counterparty_channel_id: self.ids.chan_on_b.clone(),
+            channel_id: chan_a.into(),
+            counterparty_channel_id: chan_b.clone(),
             counterparty_version: version_b,
             proof_try,
             proof_height: Some(raw_height(&b.chain_id, h)),
@@ -380,16 +402,17 @@ impl Relayer {
         let out = a.exec(&self.on_a, vec![pack("/ibc.core.channel.v1.MsgChannelOpenAck", &ack)]).await;
         ok(&out, "channel open ack");
         let (v, h) = self.sync(a, b, Side::A).await;
-        let (_, proof_ack) = prove(a, &format!("channelEnds/ports/{port_a}/channels/{}", self.ids.chan_on_a), v).await;
+        let (_, proof_ack) = prove(a, &format!("channelEnds/ports/{port_a}/channels/{chan_a}"), v).await;
         let confirm = ch::MsgChannelOpenConfirm {
-            port_id: port_b.into(),
-            channel_id: self.ids.chan_on_b.clone(),
+            port_id: port_b.clone(),
+            channel_id: chan_b.clone(),
             proof_ack,
             proof_height: Some(raw_height(&a.chain_id, h)),
             signer: self.on_b.address.to_string(),
         };
         let out = b.exec(&self.on_b, vec![pack("/ibc.core.channel.v1.MsgChannelOpenConfirm", &confirm)]).await;
         ok(&out, "channel open confirm");
+        chan_b
     }
 
     /// Clients, connection and an unordered ICS-20 channel.
@@ -543,4 +566,28 @@ pub fn block_sent_packets(out: &crate::app::BlockOutput) -> Vec<ch::Packet> {
 /// (packet, acknowledgement bytes) from `write_acknowledgement` events.
 pub fn written_acks(events: &[Event]) -> Vec<(ch::Packet, Vec<u8>)> {
     events.iter().filter(|e| e.kind == "write_acknowledgement").map(|e| crate::ibc::packet_from_event(e).expect("a packet event")).collect()
+}
+
+/// A channel end in `chain`'s committed state, if it exists.
+pub async fn channel_end(chain: &TestChain, port: &str, channel: &str) -> Option<ch::Channel> {
+    let snap = chain.storage().latest_snapshot();
+    let bytes = crate::ibc::state::read_raw(&snap, &format!("ibc/channelEnds/ports/{port}/channels/{channel}")).await.expect("read")?;
+    Some(ch::Channel::decode(bytes.as_slice()).expect("a channel end"))
+}
+
+/// Every channel end on `chain` in INIT state: (port, channel), in key
+/// order. What a relayer looks for to complete handshakes modules start.
+pub async fn channels_in_init(chain: &TestChain) -> Vec<(String, String)> {
+    let snap = chain.storage().latest_snapshot();
+    let mut out = Vec::new();
+    for (k, v) in crate::ibc::state::scan_raw(&snap, "ibc/channelEnds/ports/").await.expect("scan") {
+        let Ok(end) = ch::Channel::decode(v.as_slice()) else { continue };
+        if end.state != ch::State::Init as i32 {
+            continue;
+        }
+        if let Some((port, channel)) = k.split_once("/channels/") {
+            out.push((port.to_string(), channel.to_string()));
+        }
+    }
+    out
 }

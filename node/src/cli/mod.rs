@@ -9,6 +9,7 @@ mod auth;
 mod avs;
 mod bank;
 mod common;
+mod consumer;
 mod delegation;
 mod ibc;
 mod ibc_transfer;
@@ -30,6 +31,7 @@ use aegis_node::config;
 use avs::{AvsQueryCmd, AvsTx};
 use bank::{BankQueryCmd, BankTx};
 use common::NodeArgs;
+use consumer::{ConsumerCmd, ConsumerQueryCmd};
 use delegation::{DelegationQueryCmd, DelegationTx};
 use ibc::IbcQueryCmd;
 use ibc_transfer::{IbcTransferQueryCmd, IbcTransferTx};
@@ -80,6 +82,9 @@ enum Cmd {
     /// Relay IBC packets between two chains.
     #[command(subcommand)]
     Relayer(RelayerCmd),
+    /// Run a consumer chain's validator node: join a consumer in one command.
+    #[command(subcommand)]
+    Consumer(ConsumerCmd),
 }
 
 #[derive(Subcommand)]
@@ -139,6 +144,9 @@ enum QueryCmd {
     /// Consumer chains, their genesis and validator sets; an operator's opt-ins.
     #[command(subcommand)]
     Provider(ProviderQueryCmd),
+    /// A consumer chain's CCV status (ask a node of the consumer chain).
+    #[command(subcommand)]
+    Consumer(ConsumerQueryCmd),
     /// An account's number, sequence and public key.
     Account {
         address: String,
@@ -171,9 +179,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Query(QueryCmd::Ibc(cmd)) => ibc::query(cmd).await,
         Cmd::Query(QueryCmd::IbcTransfer(cmd)) => ibc_transfer::query(cmd).await,
         Cmd::Query(QueryCmd::Provider(cmd)) => provider::query(cmd).await,
+        Cmd::Query(QueryCmd::Consumer(cmd)) => consumer::query(cmd).await,
         Cmd::Query(QueryCmd::Account { address, node }) => auth::account(address, node).await,
         Cmd::Status(node) => node::status(node).await,
         Cmd::Relayer(cmd) => relayer::run(cmd).await,
+        Cmd::Consumer(cmd) => consumer::run(cmd, &home).await,
     }
 }
 

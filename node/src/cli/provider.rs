@@ -69,7 +69,7 @@ pub enum ProviderTx {
     /// Register a consumer chain (the signer owns it). Prints its id.
     CreateConsumer {
         #[command(flatten)]
-        consumer: ConsumerArgs,
+        consumer: Box<ConsumerArgs>,
         #[command(flatten)]
         tx: TxArgs,
     },
@@ -77,7 +77,7 @@ pub enum ProviderTx {
     UpdateConsumer {
         consumer_id: u64,
         #[command(flatten)]
-        consumer: ConsumerArgs,
+        consumer: Box<ConsumerArgs>,
         /// Hand the consumer over to this account.
         #[arg(long)]
         new_owner: Option<String>,
@@ -239,11 +239,11 @@ pub async fn tx(cmd: ProviderTx, home: &Path) -> Result<()> {
     use aegis_proto::aegis::provider::v1 as pb;
     match cmd {
         ProviderTx::CreateConsumer { consumer, tx } => {
-            let parameters = parameters(consumer, &tx.node.grpc).await?;
+            let parameters = parameters(*consumer, &tx.node.grpc).await?;
             run_tx(&tx, home, |s| vec![pack(MSG_CREATE_CONSUMER_URL, &pb::MsgCreateConsumer { owner: s.address.to_string(), parameters: Some(parameters) })]).await
         }
         ProviderTx::UpdateConsumer { consumer_id, consumer, new_owner, tx } => {
-            let parameters = parameters(consumer, &tx.node.grpc).await?;
+            let parameters = parameters(*consumer, &tx.node.grpc).await?;
             let new_owner = new_owner.map(|o| addr(&o).map(|a| a.to_string())).transpose()?.unwrap_or_default();
             run_tx(&tx, home, |s| {
                 vec![pack(MSG_UPDATE_CONSUMER_URL, &pb::MsgUpdateConsumer { owner: s.address.to_string(), consumer_id, parameters: Some(parameters), new_owner })]

@@ -8,11 +8,13 @@ use clap::Subcommand;
 #[derive(Subcommand)]
 pub enum RelayerCmd {
     /// Create clients, a connection and a channel between the two chains of the config; write their ids into it.
+    /// With `[path] kind = "ccv"`: a CCV path over the clients a provider and its consumer already have.
     CreatePath {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Relay packets, acknowledgements and timeouts both ways on the config's path (until stopped).
+    /// Relay packets, acknowledgements and timeouts both ways on every open channel of the path's connection,
+    /// finishing channel handshakes found half done there (until stopped).
     Start {
         #[arg(long)]
         config: PathBuf,

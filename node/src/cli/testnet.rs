@@ -1,8 +1,9 @@
 //! Commands that generate local networks.
 
+use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -21,13 +22,39 @@ pub enum TestnetCmd {
         /// Withdrawal escrow (and so unbonding period, and AVS deallocation delay), seconds.
         #[arg(long, default_value_t = aegis_node::testnet::DEVNET_WITHDRAWAL_DELAY_SECONDS)]
         withdrawal_delay_seconds: u64,
+        /// A consumer chain's nodes: homes, consensus keys (to opt in with) and a genesis
+        /// template with a funded faucet and relayer; `set-consumer-genesis` completes it.
+        #[arg(long, conflicts_with = "withdrawal_delay_seconds")]
+        consumer: bool,
+    },
+    /// Complete a consumer network's genesis (every node in --output) with the provider's
+    /// consumer genesis (`aegisd query provider consumer-genesis` output) and its initial validators.
+    SetConsumerGenesis {
+        #[arg(long)]
+        output: PathBuf,
+        /// File holding the consumer genesis JSON; - reads stdin.
+        #[arg(long)]
+        ccv: PathBuf,
     },
 }
 
 pub fn run(cmd: TestnetCmd) -> Result<()> {
     match cmd {
-        TestnetCmd::Generate { validators, output, chain_id, base_port, withdrawal_delay_seconds } => {
+        TestnetCmd::Generate { validators, output, chain_id, base_port, consumer: true, .. } => {
+            aegis_node::testnet::consumer::generate(validators, &output, &chain_id, base_port)
+        }
+        TestnetCmd::Generate { validators, output, chain_id, base_port, withdrawal_delay_seconds, consumer: false } => {
             aegis_node::testnet::generate(validators, &output, &chain_id, base_port, withdrawal_delay_seconds)
+        }
+        TestnetCmd::SetConsumerGenesis { output, ccv } => {
+            let text = if ccv.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s).context("reading the consumer genesis from stdin")?;
+                s
+            } else {
+                std::fs::read_to_string(&ccv).with_context(|| format!("reading {}", ccv.display()))?
+            };
+            aegis_node::testnet::consumer::set_genesis(&output, &text)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! One chain as the relayer sees it: CometBFT RPC only (ABCI queries at
 //! the standard gRPC method paths and `store/ibc/key` with proofs, signed
-//! headers and validator sets, `tx_search` over ibc-go's event attributes,
-//! `broadcast_tx_sync`). Nothing here is Aegis-specific beyond the proof
+//! headers and validator sets, `tx_search` and `block_search` over
+//! ibc-go's event attributes, `broadcast_tx_sync`). Nothing here is Aegis-specific beyond the proof
 //! specs a client of Aegis uses, so the same calls work against any chain
 //! that serves them.
 
@@ -181,8 +181,8 @@ impl Chain {
         }
     }
 
-    /// Packets from the events matching `query` (`send_packet` or
-    /// `write_acknowledgement`), as relayers read them.
+    /// Packets from the transaction events matching `query` (`send_packet`
+    /// or `write_acknowledgement`), as relayers read them.
     pub async fn packet_events(&self, kind: &str, query: String) -> Result<Vec<PacketEvent>> {
         let q: tendermint_rpc::query::Query = query.parse().map_err(|e| anyhow!("event query {query}: {e}"))?;
         let r = self.rpc.tx_search(q, false, 1, 100, Order::Descending).await?;
@@ -193,6 +193,37 @@ impl Chain {
             }
         }
         Ok(out)
+    }
+}
+
+impl Chain {
+    /// Packets from the block events (FinalizeBlock's own, outside any
+    /// transaction: what begin- and end-block hooks send, such as a CCV
+    /// provider's validator-set packets) of the blocks matching `query`.
+    pub async fn block_packet_events(&self, kind: &str, query: String) -> Result<Vec<PacketEvent>> {
+        let q: tendermint_rpc::query::Query = query.parse().map_err(|e| anyhow!("event query {query}: {e}"))?;
+        let r = self.rpc.block_search(q, 1, 100, Order::Descending).await?;
+        let mut out = Vec::new();
+        for b in r.blocks {
+            let height = b.block.header.height;
+            let results = self.rpc.block_results(height).await.with_context(|| format!("{}: block results at {height}", self.id))?;
+            for e in results.finalize_block_events.iter().filter(|e| e.kind == kind) {
+                out.push(packet_of_event(e)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The channel ends on `connection` (`ConnectionChannels`).
+    pub async fn connection_channels(&self, connection: &str) -> Result<Vec<ch::IdentifiedChannel>> {
+        let r: ch::QueryConnectionChannelsResponse = self
+            .query(
+                "/ibc.core.channel.v1.Query/ConnectionChannels",
+                &ch::QueryConnectionChannelsRequest { connection: connection.into(), pagination: None },
+                None,
+            )
+            .await?;
+        Ok(r.channels)
     }
 }
 

@@ -4,11 +4,12 @@
 //! transactions, ICS23 proofs from ABCI `store/ibc/key`, the standard
 //! `ibc.core.*.v1.Query` services over ABCI, signed headers and validator
 //! sets from CometBFT RPC, and ibc-go's event attributes through
-//! `tx_search`. So Hermes, configured with Aegis's proof specs and the
+//! `tx_search` and `block_search`. So Hermes, configured with Aegis's proof specs and the
 //! `ibc` store prefix, can take its place; this one exists because no
 //! standard relayer installs here unmodified.
 
 pub mod chain;
+pub mod channels;
 pub mod client;
 pub mod config;
 pub mod handshake;
@@ -27,8 +28,8 @@ async fn connect(cfg: &RelayerConfig) -> Result<[Chain; 2]> {
     Ok([a, b])
 }
 
-/// Create clients, a connection and a channel; record their ids in the
-/// config file.
+/// Create clients (unless the path is a CCV path, whose clients exist), a
+/// connection and a channel; record their ids in the config file.
 pub async fn create_path(config_path: &Path) -> Result<()> {
     let mut cfg = RelayerConfig::load(config_path)?;
     let [mut a, mut b] = connect(&cfg).await?;
@@ -37,6 +38,7 @@ pub async fn create_path(config_path: &Path) -> Result<()> {
     println!(
         "{}",
         serde_json::json!({
+            "port_a": cfg.path.end(0).port, "port_b": cfg.path.end(1).port,
             "client_a": cfg.path.client_a, "client_b": cfg.path.client_b,
             "connection_a": cfg.path.connection_a, "connection_b": cfg.path.connection_b,
             "channel_a": cfg.path.channel_a, "channel_b": cfg.path.channel_b,

@@ -23,11 +23,13 @@ use aegis_app::signer::pack;
 /// Packets per transaction (the relayer batches a client update with them).
 const BATCH: usize = 100;
 
-/// One direction of the path: packets from `src` to `dst`.
+/// One direction of one channel: packets from `src` to `dst`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Direction {
     pub src: usize,
     pub dst: usize,
-    pub port: String,
+    pub src_port: String,
+    pub dst_port: String,
     pub src_channel: String,
     pub dst_channel: String,
     /// `dst`'s client of `src`, and `src`'s client of `dst`.
@@ -44,24 +46,37 @@ pub struct RoundStats {
     pub pending: usize,
 }
 
-fn two<'a>(chains: &'a mut [Chain; 2], d: &Direction) -> (&'a mut Chain, &'a mut Chain) {
+/// (`src`, the other chain).
+pub(crate) fn two(chains: &mut [Chain; 2], src: usize) -> (&mut Chain, &mut Chain) {
     let [a, b] = chains;
-    if d.src == 0 {
+    if src == 0 {
         (a, b)
     } else {
         (b, a)
     }
 }
 
+/// Every sequence with a commitment on `src` (all pages: an ORDERED
+/// channel must see its lowest pending sequence, and keys sort as strings).
 async fn packet_commitments(src: &Chain, port: &str, channel: &str) -> Result<Vec<u64>> {
-    let r: ch::QueryPacketCommitmentsResponse = src
-        .query(
-            "/ibc.core.channel.v1.Query/PacketCommitments",
-            &ch::QueryPacketCommitmentsRequest { port_id: port.into(), channel_id: channel.into(), pagination: None },
-            None,
-        )
-        .await?;
-    Ok(r.commitments.into_iter().map(|c| c.sequence).collect())
+    use ibc_proto::cosmos::base::query::v1beta1::PageRequest;
+    let mut seqs = Vec::new();
+    let mut key = Vec::new();
+    loop {
+        let pagination = Some(PageRequest { key: key.clone(), limit: 1000, ..Default::default() });
+        let r: ch::QueryPacketCommitmentsResponse = src
+            .query(
+                "/ibc.core.channel.v1.Query/PacketCommitments",
+                &ch::QueryPacketCommitmentsRequest { port_id: port.into(), channel_id: channel.into(), pagination },
+                None,
+            )
+            .await?;
+        seqs.extend(r.commitments.into_iter().map(|c| c.sequence));
+        key = r.pagination.map(|p| p.next_key).unwrap_or_default();
+        if key.is_empty() {
+            return Ok(seqs);
+        }
+    }
 }
 
 async fn unreceived(dst: &Chain, port: &str, channel: &str, seqs: &[u64]) -> Result<Vec<u64>> {
@@ -93,9 +108,12 @@ type Found = std::collections::BTreeMap<u64, PacketEvent>;
 
 /// Search `chain` for the `kind` event of packet `seq` on `channel`
 /// (`send_packet`: the source channel; `write_acknowledgement`: the
-/// destination channel). The query names only the sequence: CometBFT's kv
-/// indexer scans every match of each condition, and the sequence is the
-/// only selective one; the port and channel are checked here.
+/// destination channel): in transactions first, then in blocks' own
+/// FinalizeBlock events (packets a module sends from a block hook, like a
+/// provider's validator-set packets). The query names only the sequence:
+/// CometBFT's kv indexer scans every match of each condition, and the
+/// sequence is the only selective one; the port and channel are checked
+/// here.
 async fn packet_event(chain: &Chain, kind: &str, port: &str, channel: &str, seq: u64, found: &mut Found) -> Result<Option<PacketEvent>> {
     if let Some(e) = found.get(&seq) {
         return Ok(Some(e.clone()));
@@ -107,9 +125,17 @@ async fn packet_event(chain: &Chain, kind: &str, port: &str, channel: &str, seq:
             e.packet.destination_port == port && e.packet.destination_channel == channel
         }
     };
-    for e in chain.packet_events(kind, format!("{kind}.packet_sequence='{seq}'")).await? {
+    let query = format!("{kind}.packet_sequence='{seq}'");
+    for e in chain.packet_events(kind, query.clone()).await? {
         if ours(&e) {
             found.insert(e.packet.sequence, e);
+        }
+    }
+    if !found.contains_key(&seq) {
+        for e in chain.block_packet_events(kind, query).await? {
+            if ours(&e) {
+                found.insert(e.packet.sequence, e);
+            }
         }
     }
     Ok(found.get(&seq).cloned())
@@ -131,16 +157,22 @@ fn timed_out(p: &ch::Packet, dst_height: u64, dst_time_ns: u64) -> bool {
 }
 
 /// One round in one direction: receive, time out and acknowledge what is
-/// pending. Returns what was done.
+/// pending. Returns what was done. On an ORDERED channel packets are
+/// received strictly in sequence: delivery stops before the first packet
+/// whose event is missing, and at the first one that has timed out (whose
+/// timeout closes the channel, as ICS-04 has it).
 pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats> {
     let mut stats = RoundStats::default();
-    let (src, dst) = two(chains, d);
-    let commitments = packet_commitments(src, &d.port, &d.src_channel).await?;
+    let (src, dst) = two(chains, d.src);
+    let mut commitments = packet_commitments(src, &d.src_port, &d.src_channel).await?;
+    // Keys sort as strings ("10" before "9"); packets go in sequence order.
+    commitments.sort_unstable();
     stats.pending = commitments.len();
     if commitments.is_empty() {
         return Ok(stats);
     }
-    let not_received = unreceived(dst, &d.port, &d.dst_channel, &commitments).await?;
+    let mut not_received = unreceived(dst, &d.dst_port, &d.dst_channel, &commitments).await?;
+    not_received.sort_unstable();
     let status = dst.rpc.status().await?;
     let dst_height = status.sync_info.latest_block_height.value();
     let dst_time = status.sync_info.latest_block_time.unix_timestamp_nanos().max(0) as u64;
@@ -149,10 +181,20 @@ pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats>
     let mut expire = Vec::new();
     let mut sent = Found::new();
     for seq in not_received.iter().copied().take(BATCH) {
-        match packet_event(src, "send_packet", &d.port, &d.src_channel, seq, &mut sent).await?.map(|e| e.packet) {
-            Some(p) if timed_out(&p, dst_height, dst_time) => expire.push(p),
+        match packet_event(src, "send_packet", &d.src_port, &d.src_channel, seq, &mut sent).await?.map(|e| e.packet) {
+            Some(p) if timed_out(&p, dst_height, dst_time) => {
+                expire.push(p);
+                if d.ordered {
+                    break;
+                }
+            }
             Some(p) => deliver.push(p),
-            None => warn!(chain = %src.id, seq, "no send_packet event found for a pending commitment (is the tx indexer on?)"),
+            None => {
+                warn!(chain = %src.id, seq, "no send_packet event found for a pending commitment (is the tx indexer on?)");
+                if d.ordered {
+                    break;
+                }
+            }
         }
     }
 
@@ -209,13 +251,20 @@ pub async fn round(chains: &mut [Chain; 2], d: &Direction) -> Result<RoundStats>
     }
 
     // Acknowledgements: packets `dst` received whose commitment is still on `src`.
-    let acked = acknowledged(dst, &d.port, &d.dst_channel, &commitments).await?;
+    let mut acked = acknowledged(dst, &d.dst_port, &d.dst_channel, &commitments).await?;
+    acked.sort_unstable();
     let mut acks = Vec::new();
     let mut written = Found::new();
     for seq in acked.into_iter().take(BATCH) {
-        match packet_event(dst, "write_acknowledgement", &d.port, &d.dst_channel, seq, &mut written).await? {
+        match packet_event(dst, "write_acknowledgement", &d.dst_port, &d.dst_channel, seq, &mut written).await? {
             Some(e) => acks.push(e),
-            None => warn!(chain = %dst.id, seq, "no write_acknowledgement event found for an acknowledgement"),
+            None => {
+                warn!(chain = %dst.id, seq, "no write_acknowledgement event found for an acknowledgement");
+                // An ORDERED channel takes acknowledgements in sequence too.
+                if d.ordered {
+                    break;
+                }
+            }
         }
     }
     if !acks.is_empty() {
@@ -271,54 +320,51 @@ pub async fn refresh_client(src: &Chain, host: &mut Chain, client_id: &str) -> R
     Ok(true)
 }
 
-/// Relay until the process is stopped.
+/// Relay until the process is stopped: each round, every open channel on
+/// the path's connection both ways, after finishing the channel
+/// handshakes found half done there.
 pub async fn run(cfg: &RelayerConfig, chains: &mut [Chain; 2]) -> Result<()> {
     let p = &cfg.path;
-    let ordered = p.ordering == "ordered";
-    let dirs = [
-        Direction {
-            src: 0,
-            dst: 1,
-            port: p.port.clone(),
-            src_channel: p.channel_a.clone(),
-            dst_channel: p.channel_b.clone(),
-            client_on_dst: p.client_b.clone(),
-            client_on_src: p.client_a.clone(),
-            ordered,
-        },
-        Direction {
-            src: 1,
-            dst: 0,
-            port: p.port.clone(),
-            src_channel: p.channel_b.clone(),
-            dst_channel: p.channel_a.clone(),
-            client_on_dst: p.client_a.clone(),
-            client_on_src: p.client_b.clone(),
-            ordered,
-        },
-    ];
-    info!(a = %chains[0].id, b = %chains[1].id, channel_a = %p.channel_a, channel_b = %p.channel_b, "relaying");
+    let ends = [p.end(0), p.end(1)];
+    info!(a = %chains[0].id, b = %chains[1].id, connection_a = %p.connection_a, channel_a = %p.channel_a, channel_b = %p.channel_b, "relaying");
     let interval = Duration::from_millis(cfg.poll_interval_ms);
+    let mut handshakes = super::channels::Handshakes::default();
+    let mut known: Vec<Direction> = Vec::new();
     loop {
-        for d in &dirs {
+        if let Err(e) = handshakes.complete(chains, &ends).await {
+            warn!("finishing channel handshakes failed (will retry): {e:#}");
+        }
+        match super::channels::open_directions(chains, &ends).await {
+            Ok(dirs) => {
+                for d in dirs.iter().filter(|d| !known.contains(d)) {
+                    info!(src = %chains[d.src].id, port = %d.src_port, channel = %d.src_channel, dst = %chains[d.dst].id, dst_port = %d.dst_port, dst_channel = %d.dst_channel, ordered = d.ordered, "relaying channel");
+                }
+                known = dirs;
+            }
+            Err(e) => warn!("listing the path's channels failed (relaying the ones known): {e:#}"),
+        }
+        for d in &known {
             let (src_id, dst_id) = (chains[d.src].id.clone(), chains[d.dst].id.clone());
             match round(chains, d).await {
                 Ok(s) => {
-                    let labels = [("src", src_id.clone()), ("dst", dst_id.clone())];
+                    let labels = [("src", src_id.clone()), ("dst", dst_id.clone()), ("channel", d.src_channel.clone())];
                     metrics::gauge!("aegis_relayer_pending_packets", &labels).set(s.pending.saturating_sub(s.acked + s.timed_out) as f64);
                     metrics::counter!("aegis_relayer_packets_received_total", &labels).increment(s.received as u64);
                     metrics::counter!("aegis_relayer_acks_relayed_total", &labels).increment(s.acked as u64);
                     metrics::counter!("aegis_relayer_timeouts_relayed_total", &labels).increment(s.timed_out as u64);
                 }
-                Err(e) => warn!(from = %src_id, to = %dst_id, "relay round failed (will retry): {e:#}"),
+                Err(e) => warn!(from = %src_id, to = %dst_id, channel = %d.src_channel, "relay round failed (will retry): {e:#}"),
             }
-            let (src, dst) = two(chains, d);
-            if let Err(e) = refresh_client(src, dst, &d.client_on_dst).await {
+        }
+        for (src_i, dst_i) in [(0, 1), (1, 0)] {
+            let client = &ends[dst_i].client;
+            let (src, dst) = two(chains, src_i);
+            if let Err(e) = refresh_client(src, dst, client).await {
                 warn!(chain = %dst.id, "client refresh failed (will retry): {e:#}");
             }
-            if let Ok(cs) = client_state(dst, &d.client_on_dst).await {
+            if let Ok(cs) = client_state(dst, client).await {
                 let h = cs.latest_height.map(|h| h.revision_height).unwrap_or(0);
-                metrics::gauge!("aegis_relayer_client_height", "host" => dst.id.clone(), "client" => d.client_on_dst.clone()).set(h as f64);
+                metrics::gauge!("aegis_relayer_client_height", "host" => dst.id.clone(), "client" => client.clone()).set(h as f64);
             }
         }
         tokio::time::sleep(interval).await;

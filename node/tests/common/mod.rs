@@ -44,8 +44,16 @@ pub struct ScriptDown(pub PathBuf);
 impl Drop for ScriptDown {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            for log in ["relayer-1.log", "relayer-1-create.log"] {
-                let Ok(text) = std::fs::read_to_string(self.0.join(log)) else { continue };
+            let mut logs: Vec<String> = std::fs::read_dir(&self.0)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("relayer") && n.ends_with(".log"))
+                .collect();
+            logs.sort();
+            for log in logs {
+                let Ok(text) = std::fs::read_to_string(self.0.join(&log)) else { continue };
                 let tail: Vec<&str> = text.lines().rev().take(40).collect();
                 eprintln!("----- last lines of {log} -----\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
             }

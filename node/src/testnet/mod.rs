@@ -32,6 +32,8 @@ use sha2::{Digest, Sha256};
 use crate::config::AppConfig;
 use crate::keys::Keyring;
 
+pub mod consumer;
+
 /// uaegis given to the faucet account of a generated network.
 pub const FAUCET_BALANCE: u128 = 1_000_000_000_000_000;
 /// uaegis given to each validator's own account (its self-delegation is
@@ -235,6 +237,25 @@ struct AccountEntry {
     mnemonic: String,
 }
 
+fn chain_endpoints(chain_id: &str, role: &str, nodes: &[NodeSpec], accounts: Vec<NamedAccount>) -> ChainEndpoints {
+    ChainEndpoints {
+        chain_id: chain_id.to_string(),
+        role: role.into(),
+        nodes: nodes
+            .iter()
+            .map(|n| NodeEndpoints {
+                moniker: n.moniker.clone(),
+                rpc: format!("http://127.0.0.1:{}", n.rpc_port),
+                grpc: format!("http://127.0.0.1:{}", n.grpc_port),
+                abci: format!("tcp://127.0.0.1:{}", n.abci_port),
+                metrics: format!("http://127.0.0.1:{}/metrics", n.metrics_port),
+                home: n.home.display().to_string(),
+            })
+            .collect(),
+        accounts: accounts.into_iter().map(|(name, s, mnemonic)| AccountEntry { name, address: s.address.to_string(), mnemonic }).collect(),
+    }
+}
+
 fn genesis_time_now() -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
     tendermint::Time::from_unix_timestamp(now.as_secs() as i64, 0).expect("valid time").to_rfc3339()
@@ -361,6 +382,28 @@ fn plain_genesis(faucet: &Signer, validators: &[&Signer]) -> AppGenesis {
     }
 }
 
+/// Every node but `i`, as CometBFT peers.
+fn peers_of(nodes: &[NodeSpec], i: usize) -> String {
+    nodes.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| format!("{}@127.0.0.1:{}", p.node_id(), p.p2p_port)).collect::<Vec<_>>().join(",")
+}
+
+/// One node's home: CometBFT's config.toml, the genesis, its validator and
+/// node keys, a fresh signing state, and app.toml.
+fn write_home(n: &NodeSpec, peers: &str, genesis: &str) -> Result<()> {
+    let cfg = n.home.join("config");
+    write_file(&cfg.join("config.toml"), &config_toml(n, peers), false)?;
+    write_file(&cfg.join("genesis.json"), genesis, false)?;
+    let pv = json!({
+        "address": n.validator_address(),
+        "pub_key": pub_key_json(&n.validator_key),
+        "priv_key": priv_key_json(&n.validator_key),
+    });
+    write_file(&cfg.join("priv_validator_key.json"), &serde_json::to_string_pretty(&pv)?, true)?;
+    write_file(&cfg.join("node_key.json"), &serde_json::to_string_pretty(&json!({"priv_key": priv_key_json(&n.node_key)}))?, true)?;
+    write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
+    n.app_config().save(&n.home)
+}
+
 /// Write homes for `nodes` sharing one genesis; returns the named accounts
 /// created (faucet, one per validator, then stakers). With `operators`,
 /// validators are operators in app genesis and stakers are created (see
@@ -407,20 +450,7 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal
     let genesis = serde_json::to_string_pretty(&genesis)?;
 
     for (i, n) in nodes.iter().enumerate() {
-        let peers: Vec<String> =
-            nodes.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| format!("{}@127.0.0.1:{}", p.node_id(), p.p2p_port)).collect();
-        let cfg = n.home.join("config");
-        write_file(&cfg.join("config.toml"), &config_toml(n, &peers.join(",")), false)?;
-        write_file(&cfg.join("genesis.json"), &genesis, false)?;
-        let pv = json!({
-            "address": n.validator_address(),
-            "pub_key": pub_key_json(&n.validator_key),
-            "priv_key": priv_key_json(&n.validator_key),
-        });
-        write_file(&cfg.join("priv_validator_key.json"), &serde_json::to_string_pretty(&pv)?, true)?;
-        write_file(&cfg.join("node_key.json"), &serde_json::to_string_pretty(&json!({"priv_key": priv_key_json(&n.node_key)}))?, true)?;
-        write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
-        n.app_config().save(&n.home)?;
+        write_home(n, &peers_of(nodes, i), &genesis)?;
         // Each node's keyring holds its own validator account; node 0's also
         // the faucet, the stakers and the relayer.
         let keyring = Keyring::open(&n.home);
@@ -444,24 +474,7 @@ pub fn generate(validators: usize, output: &Path, chain_id: &str, base_port: u16
     let output = output.canonicalize()?;
     let nodes = (0..validators).map(|i| NodeSpec::new(i, output.join(format!("node{i}")), base_port)).collect::<Result<Vec<_>>>()?;
     let accounts = write_network(chain_id, &nodes, true, withdrawal_delay)?;
-    let endpoints = Endpoints {
-        chains: vec![ChainEndpoints {
-            chain_id: chain_id.to_string(),
-            role: "provider".into(),
-            nodes: nodes
-                .iter()
-                .map(|n| NodeEndpoints {
-                    moniker: n.moniker.clone(),
-                    rpc: format!("http://127.0.0.1:{}", n.rpc_port),
-                    grpc: format!("http://127.0.0.1:{}", n.grpc_port),
-                    abci: format!("tcp://127.0.0.1:{}", n.abci_port),
-                    metrics: format!("http://127.0.0.1:{}/metrics", n.metrics_port),
-                    home: n.home.display().to_string(),
-                })
-                .collect(),
-            accounts: accounts.into_iter().map(|(name, s, mnemonic)| AccountEntry { name, address: s.address.to_string(), mnemonic }).collect(),
-        }],
-    };
+    let endpoints = Endpoints { chains: vec![chain_endpoints(chain_id, "provider", &nodes, accounts)] };
     write_file(&output.join("endpoints.json"), &serde_json::to_string_pretty(&endpoints)?, true)?;
     println!("wrote {validators} node homes and endpoints.json to {}", output.display());
     Ok(())
