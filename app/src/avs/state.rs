@@ -17,6 +17,11 @@ mod keys {
     pub const QUEUE: &str = "avs/alloc_queue/";
     pub const ALLOCATIONS: &str = "avs/allocations/";
     pub const ENCUMBERED: &str = "avs/encumbered/";
+    pub const CHANGED_SETS: &str = "avs/changed_sets/";
+
+    pub fn changed_set(avs: u64, set: u32) -> String {
+        format!("{CHANGED_SETS}{avs:020}/{set:010}")
+    }
 
     pub fn avs(id: u64) -> String {
         format!("{AVSS}{id:020}")
@@ -251,6 +256,20 @@ pub trait AvsRead: StoreRead {
         Ok(self.read_amount(&keys::encumbered(op, denom)).await?.0)
     }
 
+    /// Operator sets whose allocations changed since the journal was last
+    /// cleared (see `touch_set`).
+    async fn changed_sets(&self) -> AppResult<Vec<(u64, u32)>> {
+        Ok(self
+            .read_prefix(keys::CHANGED_SETS)
+            .await?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                let (a, s) = k[keys::CHANGED_SETS.len()..].split_once('/')?;
+                Some((a.parse().ok()?, s.parse().ok()?))
+            })
+            .collect())
+    }
+
     async fn allocation_delay(&self, op: &Address) -> AppResult<AllocationDelay> {
         Ok(self.read_json(&keys::delay(op)).await?.unwrap_or_default())
     }
@@ -286,7 +305,7 @@ pub trait AvsWrite: StoreWrite {
     }
 
     fn put_allocation(&mut self, op: &Address, denom: &str, avs: u64, set: u32, a: &Allocation) -> AppResult<()> {
-        crate::delegation::DelegationWrite::touch_operator(self, op)?;
+        self.touch_set(avs, set)?;
         if *a == Allocation::default() {
             self.delete_key(keys::allocation(op, denom, avs, set))
         } else {
@@ -304,6 +323,17 @@ pub trait AvsWrite: StoreWrite {
 
     fn dequeue_allocation(&mut self, at: i64, op: &Address, denom: &str, avs: u64, set: u32) -> AppResult<()> {
         self.delete_key(keys::queue_entry(at, op, denom, avs, set))
+    }
+
+    /// Journal that an allocation to this operator set changed (an
+    /// allocation affects only its own set, unlike stake), so that the
+    /// provider's epoch end recomputes only that consumer. Cleared there.
+    fn touch_set(&mut self, avs: u64, set: u32) -> AppResult<()> {
+        self.write_bytes(keys::changed_set(avs, set), vec![])
+    }
+
+    fn clear_changed_set(&mut self, avs: u64, set: u32) -> AppResult<()> {
+        self.delete_key(keys::changed_set(avs, set))
     }
 
     fn put_allocation_delay(&mut self, op: &Address, d: &AllocationDelay) -> AppResult<()> {

@@ -185,6 +185,12 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     // Whether an AVS is a launched consumer, read once per AVS (changed
     // operators share most of their registrations).
     let mut launched: BTreeMap<u64, bool> = BTreeMap::new();
+    for (avs_id, set_id) in state.changed_sets().await? {
+        state.clear_changed_set(avs_id, set_id)?;
+        if set_id == CONSUMER_SET && state.consumer(avs_id).await?.is_some_and(|c| c.phase == Phase::Launched) {
+            dirty.insert(avs_id);
+        }
+    }
     for op in state.changed_operators().await? {
         state.clear_changed_operator(&op)?;
         for (avs_id, set_id, reg) in state.registrations(&op).await? {

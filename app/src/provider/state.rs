@@ -482,7 +482,7 @@ pub async fn check_provider_invariants<S: StoreRead + Send + Sync>(state: &S) ->
         return fail(format!("{live} consumers exist, the count says {}", state.consumer_count().await?));
     }
     let dirty: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
-    let journal_empty = state.changed_operators().await?.is_empty();
+    let journal_empty = state.changed_operators().await?.is_empty() && crate::avs::AvsRead::changed_sets(state).await?.is_empty();
     for c in &consumers {
         if c.phase == Phase::Removed {
             continue;
