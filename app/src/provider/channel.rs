@@ -142,10 +142,7 @@ impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
         let mut fork = cnidarium::StateDelta::new(&mut **st);
         match block_on(super::infractions::on_slash_packet(&mut fork, packet.chan_id_on_b.as_str(), packet.seq_on_a.value(), p)) {
             Ok(ack) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    st.record(e);
-                }
+                crate::store::keep_fork(fork);
                 ack
             }
             Err(e) => {

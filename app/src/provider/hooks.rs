@@ -224,10 +224,7 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
                 // A fork's events stay in the fork unless handed on: the
                 // launch's (and below, the VSC packet's `send_packet`,
                 // which relayers look for) must reach the block's.
-                let (_, events) = fork.apply();
-                for e in events {
-                    state.record(e);
-                }
+                crate::store::keep_fork(fork);
                 state.queue_spawn(at, id, false)?;
                 dirty.remove(&id);
             }
@@ -256,10 +253,7 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match send_validator_set(&mut fork, c).await {
             Ok(()) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    state.record(e);
-                }
+                crate::store::keep_fork(fork);
             }
             Err(e) => {
                 drop(fork);

@@ -66,10 +66,7 @@ async fn slash_allocation<S: StoreWrite + Send + Sync>(state: &mut S, c: &Consum
     let mut fork = cnidarium::StateDelta::new(&mut *state);
     match slash.check_and_execute(&mut fork).await {
         Ok(SlashOutcome::Applied(_)) | Ok(SlashOutcome::Pending { .. }) => {
-            let (_, events) = fork.apply();
-            for e in events {
-                state.record(e);
-            }
+            crate::store::keep_fork(fork);
         }
         Err(e) => {
             drop(fork);

@@ -44,10 +44,7 @@ pub async fn distribute<S: StoreWrite + Send + Sync>(state: &mut S) -> AppResult
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match pay(&mut fork, id, &denom, amount).await {
             Ok(()) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    state.record(e);
-                }
+                crate::store::keep_fork(fork);
             }
             Err(e) => {
                 drop(fork);
