@@ -644,7 +644,7 @@ async fn run() {
     println!("setup: {CONSUMERS} consumers, every operator opted in with a key and allocated in {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let events = settle(&storage, LAUNCH_HEIGHT).await;
-    for e in events.iter().filter(|e| e.kind == "consumer_launch_failed").take(1) {
+    if let Some(e) = events.iter().find(|e| e.kind == "consumer_launch_failed") {
         panic!("launch failed: {}", attr(e, "error"));
     }
     assert_eq!(count(&events, "consumer_launched"), CONSUMERS);

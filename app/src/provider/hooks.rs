@@ -28,7 +28,10 @@ const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
 /// shares into tokens needs (the strategy and its pool's tokens, `None` if
 /// it no longer exists). The same for every operator: a computation over
 /// many operators reads it once.
-pub struct Rates(Vec<(String, u32, Option<(Strategy, u128)>)>);
+pub struct Rates(Vec<StrategyRate>);
+
+/// (denom, weight in basis points, the strategy and its pool's tokens).
+type StrategyRate = (String, u32, Option<(Strategy, u128)>);
 
 pub async fn rates<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Rates> {
     let mut out = Vec::with_capacity(c.params.strategies.len());
