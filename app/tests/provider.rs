@@ -10,7 +10,7 @@ use aegis_app::avs::{AvsParams, AvsRead};
 use aegis_app::delegation::genesis::DelegationGenesis;
 use aegis_app::delegation::DelegationParams;
 use aegis_app::math::WAD;
-use aegis_app::provider::hooks::cap_power;
+use aegis_app::provider::valset::cap_power;
 use aegis_app::provider::state::{ConsumerValidator, Phase};
 use aegis_app::provider::ProviderRead;
 use aegis_app::restaking::genesis::{GenesisStrategy, RestakingGenesis};
@@ -447,7 +447,7 @@ async fn a_double_vote_on_a_consumer_slashes_only_the_allocation_to_it_and_tombs
     // It leaves the consumer's set at the next epoch end (its channel is
     // not open here, so the change waits; the computed set already omits it).
     let c = consumer(&chain, 1).await;
-    let set = aegis_app::provider::hooks::compute_validator_set(&aegis_app::app::next_block_state(chain.storage().latest_snapshot()).await.unwrap(), &c).await.unwrap();
+    let set = aegis_app::provider::valset::compute_validator_set(&aegis_app::app::next_block_state(chain.storage().latest_snapshot()).await.unwrap(), &c).await.unwrap();
     assert_eq!(set.iter().map(|v| v.operator).collect::<Vec<_>>(), vec![op("b").address]);
 }
 

@@ -216,7 +216,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
         let r = (|| {
             st.put_channel(channel_id.as_str(), c.id)?;
             st.put_consumer(&c)?;
-            st.mark_dirty(c.id, true)
+            st.mark_unsent(c.id, true)
         })();
         r.map_err(|e| refuse(e.message))?;
         st.record(Event::new("consumer_channel_open", [("consumer_id", c.id.to_string()).index(), ("channel_id", channel_id.to_string()).index()]));

@@ -13,7 +13,7 @@
 
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use super::hooks::{operator_power_parts, rates};
+use super::valset::{operator_power_parts, rates};
 use super::msgs::module_address;
 use super::{ProviderRead, ProviderWrite};
 use crate::bank::BankWrite;
