@@ -1,7 +1,8 @@
 //! The provider module on one chain, through FinalizeBlock + Commit on real
 //! RocksDB: consumer registration, opt-in with consumer keys, the launch at
 //! spawn time (initial set from allocations and weights, the provider's
-//! client of the consumer, the consumer genesis), removal, and bad inputs.
+//! client of the consumer, the consumer genesis), removal, bad inputs, and
+//! slash packets' data against the per-epoch jail bound.
 //! The two-chain path (CCV channel, VSC packets) is in `consumer.rs`.
 
 use aegis_app::avs::genesis::AvsGenesis;
@@ -9,7 +10,7 @@ use aegis_app::avs::{AvsParams, AvsRead};
 use aegis_app::delegation::genesis::DelegationGenesis;
 use aegis_app::delegation::DelegationParams;
 use aegis_app::math::WAD;
-use aegis_app::provider::hooks::cap_power;
+use aegis_app::provider::valset::cap_power;
 use aegis_app::provider::state::{ConsumerValidator, Phase};
 use aegis_app::provider::ProviderRead;
 use aegis_app::restaking::genesis::{GenesisStrategy, RestakingGenesis};
@@ -146,12 +147,12 @@ fn failed(out: &aegis_app::app::TxOutcome, want: (&str, u32), msg: &str) {
     assert_eq!(e.message, format!("failed to execute message; message index: 0: {msg}"));
 }
 
-/// Run blocks until the next epoch end has been executed.
-async fn to_epoch_end(chain: &mut TestChain) {
+/// Run blocks until the next epoch end has been executed; returns its output.
+async fn to_epoch_end(chain: &mut TestChain) -> aegis_app::app::BlockOutput {
     loop {
-        chain.block(vec![]).await;
+        let out = chain.block(vec![]).await;
         if chain.height.is_multiple_of(BLOCKS_PER_EPOCH) {
-            return;
+            return out;
         }
     }
 }
@@ -201,10 +202,13 @@ async fn consumer_launches_at_spawn_time_with_powers_from_allocations_and_weight
     to_epoch_end(&mut chain).await;
     assert_eq!(consumer(&chain, 1).await.phase, Phase::Registered);
     chain.skip_time(ALLOCATION_DELAY as i64);
-    to_epoch_end(&mut chain).await;
+    let out = to_epoch_end(&mut chain).await;
 
     let c = consumer(&chain, 1).await;
     assert_eq!(c.phase, Phase::Launched);
+    // The launch's events (its own and the client's) reach the block's.
+    let kinds: Vec<&str> = out.events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"consumer_launched") && kinds.contains(&"create_client"), "{kinds:?}");
     assert_eq!(c.client_id.as_deref(), Some("07-tendermint-0"));
     let snapshot = chain.storage().latest_snapshot();
     let validators = snapshot.consumer_validators(1).await.unwrap();
@@ -454,6 +458,47 @@ async fn a_double_vote_on_a_consumer_slashes_only_the_allocation_to_it_and_tombs
     // It leaves the consumer's set at the next epoch end (its channel is
     // not open here, so the change waits; the computed set already omits it).
     let c = consumer(&chain, 1).await;
-    let set = aegis_app::provider::hooks::compute_validator_set(&aegis_app::app::next_block_state(chain.storage().latest_snapshot()).await.unwrap(), &c).await.unwrap();
+    let set = aegis_app::provider::valset::compute_validator_set(&aegis_app::app::next_block_state(chain.storage().latest_snapshot()).await.unwrap(), &c).await.unwrap();
     assert_eq!(set.iter().map(|v| v.operator).collect::<Vec<_>>(), vec![op("b").address]);
+}
+
+#[tokio::test]
+async fn slash_packets_jail_within_the_epoch_bound_and_bounce_beyond_it() {
+    use aegis_app::ccv::{self, Infraction, SlashPacket};
+    use aegis_app::provider::infractions::on_slash_packet;
+    use aegis_app::provider::ProviderWrite;
+    use aegis_app::store::{BlockContext, StoreWrite};
+
+    let mut chain = setup().await;
+    ok(&chain.exec(&op("a"), vec![opt_in(&op("a"), 1, &key(1)), allocate(&op("a"), 1, NATIVE_DENOM, WAD / 2)]).await);
+    ok(&chain.exec(&op("b"), vec![opt_in(&op("b"), 1, &key(2)), allocate(&op("b"), 1, NATIVE_DENOM, WAD / 4), allocate(&op("b"), 1, LST, WAD)]).await);
+    ok(&chain.exec(&op("c"), vec![opt_in(&op("c"), 1, &key(3))]).await);
+    chain.skip_time(40 + ALLOCATION_DELAY as i64);
+    to_epoch_end(&mut chain).await;
+    assert_eq!(consumer(&chain, 1).await.phase, Phase::Launched);
+    let snap = chain.storage().latest_snapshot();
+    let powers: Vec<(Address, i64)> = snap.consumer_validators(1).await.unwrap().iter().map(|v| (v.operator, v.power)).collect();
+    assert_eq!(powers, vec![(op("b").address, 2_250_000), (op("a").address, 500_000)], "c allocated nothing");
+
+    let mut state = cnidarium::StateDelta::new(snap);
+    state.put_block_context(BlockContext { chain_id: "aegis-test".into(), height: chain.height + 1, time_seconds: chain.time, time_nanos: 0 });
+    // What ChanOpenConfirm records; handling a slash packet's data needs no more of IBC.
+    state.put_channel("channel-0", 1).unwrap();
+    let packet = |seed: u8| SlashPacket {
+        validator_address: hex::decode(aegis_app::delegation::state::consensus_address_of(&key(seed)).unwrap()).unwrap().try_into().unwrap(),
+        power: 1,
+        valset_update_id: 0,
+        infraction: Infraction::Downtime,
+    };
+    let (handled, bounced) = (ccv::result_ack(ccv::ACK_SLASH_HANDLED), ccv::result_ack(ccv::ACK_SLASH_BOUNCED));
+    // a (500,000 of 2,750,000) is jailed: nothing was jailed yet this epoch,
+    // below the bound of 10% (275,000).
+    assert_eq!(on_slash_packet(&mut state, "channel-0", 1, &packet(1)).await.unwrap(), handled);
+    assert!(state.consumer_jail(1, &op("a").address).await.unwrap().excluded());
+    // b bounces: the 500,000 jailed this epoch are beyond the bound.
+    assert_eq!(on_slash_packet(&mut state, "channel-0", 2, &packet(2)).await.unwrap(), bounced);
+    assert!(!state.consumer_jail(1, &op("b").address).await.unwrap().excluded());
+    // c is not in the set: answered handled, nothing changes.
+    assert_eq!(on_slash_packet(&mut state, "channel-0", 3, &packet(3)).await.unwrap(), handled);
+    assert!(!state.consumer_jail(1, &op("c").address).await.unwrap().excluded());
 }

@@ -55,7 +55,7 @@ fn coin(denom: &str, amount: u128) -> ProtoCoin {
     ProtoCoin { denom: denom.into(), amount: amount.to_string() }
 }
 fn denom(i: usize) -> &'static str {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         NATIVE_DENOM
     } else {
         LST

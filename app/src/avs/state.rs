@@ -17,6 +17,11 @@ mod keys {
     pub const QUEUE: &str = "avs/alloc_queue/";
     pub const ALLOCATIONS: &str = "avs/allocations/";
     pub const ENCUMBERED: &str = "avs/encumbered/";
+    pub const CHANGED_ALLOCATIONS: &str = "avs/changed_allocations/";
+
+    pub fn changed_allocation(avs: u64, set: u32, op: &Address) -> String {
+        format!("{CHANGED_ALLOCATIONS}{avs:020}/{set:010}/{}", op.to_hex())
+    }
 
     pub fn avs(id: u64) -> String {
         format!("{AVSS}{id:020}")
@@ -251,6 +256,20 @@ pub trait AvsRead: StoreRead {
         Ok(self.read_amount(&keys::encumbered(op, denom)).await?.0)
     }
 
+    /// (set, operator) allocations changed since the journal was last
+    /// cleared (see `touch_allocation`).
+    async fn changed_allocations(&self) -> AppResult<Vec<(u64, u32, Address)>> {
+        Ok(self
+            .read_prefix(keys::CHANGED_ALLOCATIONS)
+            .await?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                let mut it = k[keys::CHANGED_ALLOCATIONS.len()..].split('/');
+                Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, Address::from_hex(it.next()?)?))
+            })
+            .collect())
+    }
+
     async fn allocation_delay(&self, op: &Address) -> AppResult<AllocationDelay> {
         Ok(self.read_json(&keys::delay(op)).await?.unwrap_or_default())
     }
@@ -286,7 +305,7 @@ pub trait AvsWrite: StoreWrite {
     }
 
     fn put_allocation(&mut self, op: &Address, denom: &str, avs: u64, set: u32, a: &Allocation) -> AppResult<()> {
-        crate::delegation::DelegationWrite::touch_operator(self, op)?;
+        self.touch_allocation(avs, set, op)?;
         if *a == Allocation::default() {
             self.delete_key(keys::allocation(op, denom, avs, set))
         } else {
@@ -304,6 +323,18 @@ pub trait AvsWrite: StoreWrite {
 
     fn dequeue_allocation(&mut self, at: i64, op: &Address, denom: &str, avs: u64, set: u32) -> AppResult<()> {
         self.delete_key(keys::queue_entry(at, op, denom, avs, set))
+    }
+
+    /// Journal that an operator's allocation to this operator set changed
+    /// (an allocation affects only its own set, unlike stake), so that the
+    /// provider's epoch end recomputes only that operator on that consumer.
+    /// Cleared there.
+    fn touch_allocation(&mut self, avs: u64, set: u32, op: &Address) -> AppResult<()> {
+        self.write_bytes(keys::changed_allocation(avs, set, op), vec![])
+    }
+
+    fn clear_changed_allocation(&mut self, avs: u64, set: u32, op: &Address) -> AppResult<()> {
+        self.delete_key(keys::changed_allocation(avs, set, op))
     }
 
     fn put_allocation_delay(&mut self, op: &Address, d: &AllocationDelay) -> AppResult<()> {

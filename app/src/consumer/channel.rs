@@ -376,10 +376,7 @@ impl<S: StoreWrite + Send + Sync> Module for ConsumerModule<'_, S> {
         let mut fork = cnidarium::StateDelta::new(&mut **st);
         match block_on(super::relay::on_acknowledgement(&mut fork, packet.seq_on_a.value(), &packet.data, ack.as_bytes())) {
             Ok(()) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    st.record(e);
-                }
+                crate::store::keep_fork(fork);
             }
             Err(e) => {
                 drop(fork);

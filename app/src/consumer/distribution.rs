@@ -90,10 +90,7 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     let mut fork = cnidarium::StateDelta::new(&mut *state);
     match send_rewards_to_provider(&mut fork, &params, height).await {
         Ok(()) => {
-            let (_, events) = fork.apply();
-            for e in events {
-                state.record(e);
-            }
+            crate::store::keep_fork(fork);
         }
         Err(e) => {
             drop(fork);

@@ -71,10 +71,7 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
     let mut fork = cnidarium::StateDelta::new(&mut *state);
     match super::distribution::end_block(&mut fork, height).await {
         Ok(()) => {
-            let (_, events) = fork.apply();
-            for e in events {
-                state.record(e);
-            }
+            crate::store::keep_fork(fork);
         }
         Err(e) => {
             drop(fork);

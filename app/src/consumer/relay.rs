@@ -96,10 +96,7 @@ pub async fn send_pending_packets<S: StoreWrite + Send + Sync>(state: &mut S) ->
     };
     match sent {
         Ok(sequence) => {
-            let (_, events) = fork.apply();
-            for e in events {
-                state.record(e);
-            }
+            crate::store::keep_fork(fork);
             state.put_slash_record(Some(&SlashRecord { waiting_on_reply: true, send_time: now }))?;
             tracing::info!(target: "consumer", sequence, index, "slash packet sent to the provider");
         }

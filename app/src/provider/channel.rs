@@ -142,10 +142,7 @@ impl<S: StoreWrite + Send + Sync> ProviderModule<'_, S> {
         let mut fork = cnidarium::StateDelta::new(&mut **st);
         match block_on(super::infractions::on_slash_packet(&mut fork, packet.chan_id_on_b.as_str(), packet.seq_on_a.value(), p)) {
             Ok(ack) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    st.record(e);
-                }
+                crate::store::keep_fork(fork);
                 ack
             }
             Err(e) => {
@@ -219,7 +216,7 @@ impl<S: StoreWrite + Send + Sync> Module for ProviderModule<'_, S> {
         let r = (|| {
             st.put_channel(channel_id.as_str(), c.id)?;
             st.put_consumer(&c)?;
-            st.mark_dirty(c.id, true)
+            st.mark_unsent(c.id, true)
         })();
         r.map_err(|e| refuse(e.message))?;
         st.record(Event::new("consumer_channel_open", [("consumer_id", c.id.to_string()).index(), ("channel_id", channel_id.to_string()).index()]));

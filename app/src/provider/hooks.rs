@@ -3,154 +3,21 @@
 //! packets, and delete consumers whose unbonding period after stopping has
 //! passed. Consumers nothing changed for are not read.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use super::msgs::{consumer_key, module_address};
+use super::msgs::module_address;
 use super::state::{ConsumerValidator, Phase, CONSUMER_SET};
-use super::{Consumer, ProviderRead, ProviderWrite};
+use super::{valset, Consumer, ProviderRead, ProviderWrite};
 use crate::avs::{AvsRead, AvsWrite};
 use crate::ccv;
 use crate::delegation::{DelegationRead, DelegationWrite};
 use crate::error::{AppError, AppResult};
-use crate::math::{mul_div_down, mul_wad_down, WAD};
-use crate::restaking::RestakingRead;
-use crate::store::{StoreRead, StoreWrite};
+use crate::math::WAD;
+use crate::store::StoreWrite;
 use crate::types::Address;
-
-/// CometBFT bounds the total power by i64::MAX / 8; one validator stays
-/// far below it (as on the provider).
-const MAX_POWER: u128 = (i64::MAX / 8 / 1000) as u128;
-
-/// An operator's standing on a consumer: tokens allocated to it (summed
-/// over the accepted strategies) and its voting power (weighted tokens /
-/// power_reduction). Allocations count at their current magnitude minus a
-/// pending decrease: stake on its way out stops giving power at once,
-/// while staying slashable for the deallocation delay.
-pub async fn operator_power<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, power_reduction: u128) -> AppResult<(u128, i64)> {
-    let mut allocated = 0u128;
-    let mut weighted = 0u128;
-    for (denom, weight_bps) in &c.params.strategies {
-        let (stake, _) = allocated_stake(state, c, op, denom).await?;
-        allocated = allocated.saturating_add(stake);
-        weighted = weighted.saturating_add(mul_div_down(stake, *weight_bps as u128, 10_000).unwrap_or(u128::MAX));
-    }
-    let power = (weighted / power_reduction.max(1)).min(MAX_POWER) as i64;
-    Ok((allocated, power))
-}
-
-/// Tokens `op` has allocated to the consumer in `denom` (counted as for
-/// power) and its total scaled shares there.
-async fn allocated_stake<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address, denom: &str) -> AppResult<(u128, u128)> {
-    let a = state.allocation(op, denom, c.id, CONSUMER_SET).await?;
-    let magnitude = a.magnitude.saturating_sub(a.pending_decrease);
-    if magnitude == 0 {
-        return Ok((0, 0));
-    }
-    let Some(strategy) = state.strategy(denom).await? else { return Ok((0, 0)) };
-    let tvl = state.pool_tokens(denom).await?;
-    let stake = state.operator_stake(op, denom).await?;
-    let tokens = strategy.tokens_for_shares(stake.active_shares(), tvl).unwrap_or(0);
-    Ok((mul_wad_down(tokens, magnitude.min(WAD)).unwrap_or(0), stake.total_scaled))
-}
-
-/// An operator's power on the consumer per strategy, as reward weights:
-/// (strategy, weighted allocated tokens, its total scaled shares there).
-pub async fn operator_power_parts<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer, op: &Address) -> AppResult<Vec<(String, u128, u128)>> {
-    let mut parts = Vec::new();
-    for (denom, weight_bps) in &c.params.strategies {
-        let (stake, total_scaled) = allocated_stake(state, c, op, denom).await?;
-        let w = mul_div_down(stake, *weight_bps as u128, 10_000).unwrap_or(u128::MAX);
-        if w > 0 {
-            parts.push((denom.clone(), w, total_scaled));
-        }
-    }
-    Ok(parts)
-}
-
-/// The consumer's validator set now: its opted-in operators that are not
-/// jailed, tombstoned or denied, have a key and at least `min_stake`
-/// allocated, ranked by power (then address), the top `max_validators`,
-/// then ICS's power cap. O(opted-in operators).
-pub async fn compute_validator_set<S: StoreRead + Send + Sync + ?Sized>(state: &S, c: &Consumer) -> AppResult<Vec<ConsumerValidator>> {
-    let power_reduction = state.delegation_params().await?.power_reduction;
-    let mut out: Vec<ConsumerValidator> = Vec::new();
-    for op in state.set_members(c.id, CONSUMER_SET).await? {
-        if c.params.denylist.contains(&op) {
-            continue;
-        }
-        let Some(operator) = state.operator(&op).await? else { continue };
-        if operator.jailed || operator.tombstoned || state.consumer_jail(c.id, &op).await?.excluded() {
-            continue;
-        }
-        let Some(key) = consumer_key(state, c.id, &op).await? else { continue };
-        let (allocated, power) = operator_power(state, c, &op, power_reduction).await?;
-        if power == 0 || allocated < c.params.min_stake {
-            continue;
-        }
-        out.push(ConsumerValidator { operator: op, key, power });
-    }
-    out.sort_by(|a, b| b.power.cmp(&a.power).then(a.operator.cmp(&b.operator)));
-    // A key may reach two operators only through a provider key set after
-    // another operator assigned it here; the first keeps it.
-    let mut keys = BTreeSet::new();
-    out.retain(|v| keys.insert(v.key.clone()));
-    if c.params.max_validators > 0 {
-        out.truncate(c.params.max_validators as usize);
-    }
-    if c.params.power_cap_percent > 0 && c.params.power_cap_percent < 100 {
-        cap_power(&mut out, c.params.power_cap_percent);
-        out.sort_by(|a, b| b.power.cmp(&a.power).then(a.operator.cmp(&b.operator)));
-    }
-    Ok(out)
-}
-
-/// ICS's `NoMoreThanPercentOfTheSum`: no validator above `percent` of the
-/// total, the excess spread over the others (largest first) so the total
-/// is kept. With too few validators for the cap, everyone ends at the cap.
-/// `set` is sorted by power, descending.
-pub fn cap_power(set: &mut [ConsumerValidator], percent: u32) {
-    let sum: i128 = set.iter().map(|v| v.power as i128).sum();
-    let max = ((sum * percent as i128) / 100).max(1) as i64;
-    let mut remaining: i64 = set.iter().filter(|v| v.power >= max).map(|v| v.power - max).sum();
-    let mut below = set.iter().filter(|v| v.power < max).count() as i64;
-    let mut per = if below > 0 { remaining / below } else { 0 };
-    for v in set.iter_mut() {
-        if v.power >= max {
-            v.power = max;
-        } else {
-            let new = (v.power + per).min(max);
-            remaining -= new - v.power;
-            v.power = new;
-            below -= 1;
-            if below > 0 {
-                per = remaining / below;
-            }
-        }
-    }
-}
-
-/// Updates turning `old` into `new` (by key; power 0 removes), ordered by key.
-pub fn diff(old: &[ConsumerValidator], new: &[ConsumerValidator]) -> Vec<ccv::ValidatorUpdate> {
-    use std::collections::BTreeMap;
-    let mut powers: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for v in old {
-        powers.entry(v.key.as_str()).or_default().0 = v.power;
-    }
-    for v in new {
-        powers.entry(v.key.as_str()).or_default().1 = v.power;
-    }
-    powers
-        .into_iter()
-        .filter(|(_, (before, after))| before != after)
-        .filter_map(|(key, (_, power))| {
-            let pubkey: [u8; 32] = hex::decode(key).ok()?.try_into().ok()?;
-            Some(ccv::ValidatorUpdate { pubkey, power })
-        })
-        .collect()
-}
 
 pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) -> AppResult<()> {
     let blocks_per_epoch = state.delegation_params().await?.blocks_per_epoch;
@@ -164,15 +31,33 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
             remove(state, &mut c).await?;
         }
     }
-    let mut dirty: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
+    // What changed, per consumer: everything (its parameters), or some of
+    // its operators (a message about them, their allocation to it, their
+    // stake or record). Markers and journals are cleared here.
+    let full: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
+    for id in &full {
+        state.mark_dirty(*id, false)?;
+    }
+    let mut ops: BTreeMap<u64, BTreeSet<Address>> = BTreeMap::new();
+    for (id, op) in state.dirty_operators().await? {
+        state.mark_operator_dirty(id, &op, false)?;
+        ops.entry(id).or_default().insert(op);
+    }
+    for (avs_id, set_id, op) in state.changed_allocations().await? {
+        state.clear_changed_allocation(avs_id, set_id, &op)?;
+        if set_id == CONSUMER_SET {
+            ops.entry(avs_id).or_default().insert(op);
+        }
+    }
     for op in state.changed_operators().await? {
         state.clear_changed_operator(&op)?;
         for (avs_id, set_id, reg) in state.registrations(&op).await? {
-            if set_id == CONSUMER_SET && reg.registered && state.consumer(avs_id).await?.is_some_and(|c| c.phase == Phase::Launched) {
-                dirty.insert(avs_id);
+            if set_id == CONSUMER_SET && reg.registered {
+                ops.entry(avs_id).or_default().insert(op);
             }
         }
     }
+    let mut launched = BTreeSet::new();
     for (at, id) in state.due_spawns(now).await? {
         let Some(c) = state.consumer(id).await? else { continue };
         if c.phase != Phase::Registered {
@@ -187,12 +72,9 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
                 // A fork's events stay in the fork unless handed on: the
                 // launch's (and below, the VSC packet's `send_packet`,
                 // which relayers look for) must reach the block's.
-                let (_, events) = fork.apply();
-                for e in events {
-                    state.record(e);
-                }
+                crate::store::keep_fork(fork);
                 state.queue_spawn(at, id, false)?;
-                dirty.remove(&id);
+                launched.insert(id);
             }
             Ok(false) => {}
             Err(e) => {
@@ -202,44 +84,64 @@ pub async fn end_block<S: StoreWrite + Send + Sync>(state: &mut S, height: u64) 
             }
         }
     }
-    for id in dirty {
-        let Some(c) = state.consumer(id).await? else {
-            state.mark_dirty(id, false)?;
-            continue;
-        };
-        if c.phase != Phase::Launched {
-            state.mark_dirty(id, false)?;
+    let mut ids: BTreeSet<u64> = full.iter().copied().chain(ops.keys().copied()).collect();
+    ids.extend(state.unsent_consumers().await?);
+    for id in ids {
+        if launched.contains(&id) {
             continue;
         }
-        // Until the CCV channel opens, changes wait (the mark stays).
-        if c.channel_id.is_none() {
-            state.mark_dirty(id, true)?;
+        let Some(c) = state.consumer(id).await? else { continue };
+        if c.phase != Phase::Launched {
+            state.mark_unsent(id, false)?;
             continue;
         }
         let mut fork = cnidarium::StateDelta::new(&mut *state);
-        match send_validator_set(&mut fork, c).await {
-            Ok(()) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    state.record(e);
-                }
-            }
+        match update(&mut fork, c, full.contains(&id), ops.get(&id)).await {
+            Ok(()) => crate::store::keep_fork(fork),
             Err(e) => {
                 drop(fork);
-                tracing::error!(target: "provider", "sending consumer {id} its validator set failed: {}", e.message);
+                tracing::error!(target: "provider", "updating consumer {id}'s validator set failed, recomputing it next epoch: {}", e.message);
                 state.record(Event::new("consumer_vsc_failed", [("consumer_id", id.to_string()).index(), ("error", e.message).no_index()]));
+                state.mark_dirty(id, true)?;
             }
         }
-        state.mark_dirty(id, false)?;
     }
     super::rewards::distribute(state).await
 }
 
-/// Recompute and, if it changed, send the set as the next VSC packet.
-async fn send_validator_set<S: StoreWrite + Send + Sync>(state: &mut S, mut c: Consumer) -> AppResult<()> {
+/// Refresh the consumer's candidates (all of them, or the operators that
+/// changed), then send the set they give if it differs from the one last
+/// sent; until its CCV channel opens, the consumer is marked unsent.
+async fn update<S: StoreWrite + Send + Sync>(state: &mut S, c: Consumer, full: bool, ops: Option<&BTreeSet<Address>>) -> AppResult<()> {
+    let candidates = if full {
+        valset::all_candidates(state, &c).await?
+    } else {
+        let mut candidates = state.candidates(c.id).await?;
+        if let Some(ops) = ops {
+            let power_reduction = state.delegation_params().await?.power_reduction;
+            let rates = valset::rates(state, &c).await?;
+            for op in ops {
+                match valset::candidate(state, &c, &rates, op, power_reduction).await? {
+                    Some(cand) => candidates.insert(*op, cand),
+                    None => candidates.remove(op),
+                };
+            }
+        }
+        candidates
+    };
+    state.put_candidates(c.id, &candidates)?;
+    if c.channel_id.is_none() {
+        return state.mark_unsent(c.id, true);
+    }
+    state.mark_unsent(c.id, false)?;
+    let set = valset::assemble(&c, &candidates);
+    send_validator_set(state, c, set).await
+}
+
+/// Send `new` as the next VSC packet if it differs from the set last sent.
+async fn send_validator_set<S: StoreWrite + Send + Sync>(state: &mut S, mut c: Consumer, new: Vec<ConsumerValidator>) -> AppResult<()> {
     let old = state.consumer_validators(c.id).await?;
-    let new = compute_validator_set(state, &c).await?;
-    let updates = diff(&old, &new);
+    let updates = valset::diff(&old, &new);
     if updates.is_empty() {
         return Ok(());
     }
@@ -274,14 +176,16 @@ async fn send_validator_set<S: StoreWrite + Send + Sync>(state: &mut S, mut c: C
 /// validator set, as ICS does), store the set and the consumer genesis.
 /// Returns whether it launched.
 async fn launch<S: StoreWrite + Send + Sync>(state: &mut S, mut c: Consumer, height: u64) -> AppResult<bool> {
-    let set = compute_validator_set(state, &c).await?;
+    let candidates = valset::all_candidates(state, &c).await?;
+    let set = valset::assemble(&c, &candidates);
     if set.is_empty() {
         return Ok(false);
     }
+    state.put_candidates(c.id, &candidates)?;
     let params = state.provider_params().await?;
     let unbonding = Duration::from_secs(c.params.unbonding_period_seconds);
     let trusting = unbonding * params.trusting_period_numerator as u32 / params.trusting_period_denominator as u32;
-    let initial: Vec<ccv::ValidatorUpdate> = diff(&[], &set);
+    let initial: Vec<ccv::ValidatorUpdate> = valset::diff(&[], &set);
     let infos = initial
         .iter()
         .map(|u| {
@@ -391,7 +295,9 @@ pub async fn remove<S: StoreWrite + Send + Sync + ?Sized>(state: &mut S, c: &mut
     state.put_operator_set(&set)?;
     state.put_chain_id(&c.params.chain_id, None)?;
     state.put_consumer_validators(c.id, &[])?;
+    state.put_candidates(c.id, &Default::default())?;
     state.mark_dirty(c.id, false)?;
+    state.mark_unsent(c.id, false)?;
     let count = state.consumer_count().await?;
     state.put_consumer_count(count.saturating_sub(1))?;
     c.phase = Phase::Removed;

@@ -66,10 +66,7 @@ async fn slash_allocation<S: StoreWrite + Send + Sync>(state: &mut S, c: &Consum
     let mut fork = cnidarium::StateDelta::new(&mut *state);
     match slash.check_and_execute(&mut fork).await {
         Ok(SlashOutcome::Applied(_)) | Ok(SlashOutcome::Pending { .. }) => {
-            let (_, events) = fork.apply();
-            for e in events {
-                state.record(e);
-            }
+            crate::store::keep_fork(fork);
         }
         Err(e) => {
             drop(fork);
@@ -150,7 +147,7 @@ pub async fn on_slash_packet<S: StoreWrite + Send + Sync>(state: &mut S, channel
     jail.until = now.saturating_add(c.params.infractions.downtime_jail_seconds as i64).max(1);
     jail.unjailed = false;
     state.put_consumer_jail(id, &op, &jail)?;
-    state.mark_dirty(id, true)?;
+    state.mark_operator_dirty(id, &op, true)?;
     slash_allocation(state, &c, &op, c.params.infractions.downtime_fraction, "downtime on a consumer chain", format!("downtime/{channel}/{sequence}")).await?;
     state.record(Event::new(
         "consumer_jail",
@@ -213,7 +210,7 @@ pub async fn on_double_voting<S: StoreWrite + Send + Sync>(state: &mut S, consum
     slash_allocation(state, &c, &op, c.params.infractions.double_sign_fraction, "double-sign on a consumer chain", format!("double-vote/{height}/{addr}")).await?;
     jail.tombstoned = true;
     state.put_consumer_jail(consumer_id, &op, &jail)?;
-    state.mark_dirty(consumer_id, true)?;
+    state.mark_operator_dirty(consumer_id, &op, true)?;
     state.record(Event::new(
         "consumer_double_vote",
         [

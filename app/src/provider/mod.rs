@@ -17,6 +17,7 @@ pub mod params;
 pub mod query;
 pub mod rewards;
 pub mod state;
+pub mod valset;
 
 pub use error::ProviderError;
 pub use params::ProviderParams;

@@ -505,9 +505,7 @@ async fn assign_key<S: StoreWrite + Send + Sync>(state: &mut S, c: &Consumer, op
     }
     state.put_assigned_key(c.id, op, &key)?;
     state.put_key_owner(c.id, &addr, &KeyOwner { operator: *op, key: key.clone(), retired_at: None })?;
-    if c.phase == Phase::Launched {
-        state.mark_dirty(c.id, true)?;
-    }
+    state.mark_operator_dirty(c.id, op, true)?;
     state.record(Event::new(
         "assign_consumer_key",
         [("operator", op.to_string()).index(), ("consumer_id", c.id.to_string()).index(), ("consumer_key", key).index(), ("consumer_address", addr).index()],
@@ -555,9 +553,7 @@ impl OptIn {
         if let Some(key) = &self.consumer_key {
             assign_key(state, &c, &op, key).await?;
         }
-        if c.phase == Phase::Launched {
-            state.mark_dirty(id, true)?;
-        }
+        state.mark_operator_dirty(id, &op, true)?;
         state.record(Event::new("opt_in", [("operator", op.to_string()).index(), ("consumer_id", id.to_string()).index()]));
         Ok(())
     }
@@ -583,9 +579,7 @@ impl OptOut {
             return Err(ProviderError::NotOptedIn { operator: op.to_string(), consumer_id: id }.into());
         }
         DeregisterFromOperatorSet { operator: op, avs_id: id, set_id: CONSUMER_SET }.check_and_execute(state).await?;
-        if c.phase == Phase::Launched {
-            state.mark_dirty(id, true)?;
-        }
+        state.mark_operator_dirty(c.id, &op, true)?;
         state.record(Event::new("opt_out", [("operator", op.to_string()).index(), ("consumer_id", id.to_string()).index()]));
         Ok(())
     }
@@ -646,7 +640,7 @@ impl Unjail {
         }
         jail.unjailed = true;
         state.put_consumer_jail(id, &op, &jail)?;
-        state.mark_dirty(id, true)?;
+        state.mark_operator_dirty(id, &op, true)?;
         state.record(Event::new("consumer_unjail", [("operator", op.to_string()).index(), ("consumer_id", id.to_string()).index()]));
         Ok(())
     }

@@ -13,7 +13,7 @@
 
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use super::hooks::operator_power_parts;
+use super::valset::{operator_power_parts, rates};
 use super::msgs::module_address;
 use super::{ProviderRead, ProviderWrite};
 use crate::bank::BankWrite;
@@ -44,10 +44,7 @@ pub async fn distribute<S: StoreWrite + Send + Sync>(state: &mut S) -> AppResult
         let mut fork = cnidarium::StateDelta::new(&mut *state);
         match pay(&mut fork, id, &denom, amount).await {
             Ok(()) => {
-                let (_, events) = fork.apply();
-                for e in events {
-                    state.record(e);
-                }
+                crate::store::keep_fork(fork);
             }
             Err(e) => {
                 drop(fork);
@@ -66,13 +63,14 @@ async fn pay<S: StoreWrite + Send + Sync>(state: &mut S, id: u64, denom: &str, a
     if total == 0 || amount == 0 {
         return Ok(());
     }
+    let rates = rates(state, &c).await?;
     let mut given = 0u128;
     for v in &validators {
         let r_op = mul_div_down(amount, v.power.max(0) as u128, total).unwrap_or(0);
         if r_op == 0 {
             continue;
         }
-        let parts = operator_power_parts(state, &c, &v.operator).await?;
+        let parts = operator_power_parts(state, &c, &rates, &v.operator).await?;
         crate::rewards::hooks::credit_operator(state, &v.operator, id, denom, r_op, &parts).await?;
         let earned = state.consumer_earned(id, &v.operator, denom).await?;
         state.put_consumer_earned(id, &v.operator, denom, earned.saturating_add(r_op))?;

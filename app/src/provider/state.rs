@@ -35,6 +35,17 @@ pub(crate) mod keys {
     pub fn dirty(id: u64) -> String {
         format!("{DIRTY}{id:020}")
     }
+    pub const DIRTY_OPERATORS: &str = "provider/dirty_operators/";
+    pub fn dirty_operator(id: u64, op: &Address) -> String {
+        format!("{DIRTY_OPERATORS}{id:020}/{}", op.to_hex())
+    }
+    pub const UNSENT: &str = "provider/unsent/";
+    pub fn unsent(id: u64) -> String {
+        format!("{UNSENT}{id:020}")
+    }
+    pub fn candidates(id: u64) -> String {
+        format!("provider/candidates/{id:020}")
+    }
     pub fn validator_set(id: u64) -> String {
         format!("provider/valsets/{id:020}")
     }
@@ -348,9 +359,35 @@ pub trait ProviderRead: StoreRead {
         due(self, keys::REMOVAL_QUEUE, now).await
     }
 
-    /// Consumers marked as possibly changed since the last epoch end.
+    /// Consumers whose candidates must all be recomputed (their parameters
+    /// changed) at the next epoch end.
     async fn dirty_consumers(&self) -> AppResult<Vec<u64>> {
         Ok(self.read_prefix(keys::DIRTY).await?.into_iter().filter_map(|(k, _)| k[keys::DIRTY.len()..].parse().ok()).collect())
+    }
+
+    /// (consumer, operator) pairs a message changed (opt-in or out, key,
+    /// jail): that operator's candidate is recomputed at the next epoch end.
+    async fn dirty_operators(&self) -> AppResult<Vec<(u64, Address)>> {
+        Ok(self
+            .read_prefix(keys::DIRTY_OPERATORS)
+            .await?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                let (id, op) = k[keys::DIRTY_OPERATORS.len()..].split_once('/')?;
+                Some((id.parse().ok()?, Address::from_hex(op)?))
+            })
+            .collect())
+    }
+
+    /// Launched consumers whose candidates changed while their CCV channel
+    /// was not open: their set goes out once it is.
+    async fn unsent_consumers(&self) -> AppResult<Vec<u64>> {
+        Ok(self.read_prefix(keys::UNSENT).await?.into_iter().filter_map(|(k, _)| k[keys::UNSENT.len()..].parse().ok()).collect())
+    }
+
+    /// The consumer's cached candidates (see `valset::Candidate`).
+    async fn candidates(&self, id: u64) -> AppResult<std::collections::BTreeMap<Address, super::valset::Candidate>> {
+        Ok(self.read_json(&keys::candidates(id)).await?.unwrap_or_default())
     }
 }
 
@@ -457,7 +494,33 @@ pub trait ProviderWrite: StoreWrite {
         }
     }
 
-    /// Recompute this consumer's validator set at the next epoch end.
+    /// Recompute this operator's candidate on the consumer at the next
+    /// epoch end.
+    fn mark_operator_dirty(&mut self, id: u64, op: &Address, dirty: bool) -> AppResult<()> {
+        if dirty {
+            self.write_bytes(keys::dirty_operator(id, op), vec![])
+        } else {
+            self.delete_key(keys::dirty_operator(id, op))
+        }
+    }
+
+    fn mark_unsent(&mut self, id: u64, unsent: bool) -> AppResult<()> {
+        if unsent {
+            self.write_bytes(keys::unsent(id), vec![])
+        } else {
+            self.delete_key(keys::unsent(id))
+        }
+    }
+
+    fn put_candidates(&mut self, id: u64, candidates: &std::collections::BTreeMap<Address, super::valset::Candidate>) -> AppResult<()> {
+        if candidates.is_empty() {
+            self.delete_key(keys::candidates(id))
+        } else {
+            self.write_json(keys::candidates(id), candidates)
+        }
+    }
+
+    /// Recompute every candidate of this consumer at the next epoch end.
     fn mark_dirty(&mut self, id: u64, dirty: bool) -> AppResult<()> {
         if dirty {
             self.write_bytes(keys::dirty(id), vec![])
@@ -473,8 +536,9 @@ impl<T: StoreWrite + ?Sized> ProviderWrite for T {}
 /// counts and indexes agree with the records; every validator last sent
 /// has positive power, a unique key, and that key resolves to it; the fee
 /// pool holds at least every consumer's undistributed rewards; and a
-/// launched consumer not marked dirty, with no operator change journaled,
-/// has exactly the set it was last sent (or launched with).
+/// launched consumer with nothing marked or journaled has cached exactly
+/// the candidates a computation from scratch gives, and was last sent (or
+/// launched with) exactly the set they give.
 pub async fn check_provider_invariants<S: StoreRead + Send + Sync>(state: &S) -> AppResult<()> {
     use crate::bank::BankRead;
     use crate::delegation::DelegationRead;
@@ -485,8 +549,10 @@ pub async fn check_provider_invariants<S: StoreRead + Send + Sync>(state: &S) ->
     if live != state.consumer_count().await? {
         return fail(format!("{live} consumers exist, the count says {}", state.consumer_count().await?));
     }
-    let dirty: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
-    let journal_empty = state.changed_operators().await?.is_empty();
+    let mut pending: BTreeSet<u64> = state.dirty_consumers().await?.into_iter().collect();
+    pending.extend(state.dirty_operators().await?.into_iter().map(|(id, _)| id));
+    pending.extend(state.unsent_consumers().await?);
+    let journal_empty = state.changed_operators().await?.is_empty() && crate::avs::AvsRead::changed_allocations(state).await?.is_empty();
     for c in &consumers {
         if c.phase == Phase::Removed {
             continue;
@@ -514,10 +580,15 @@ pub async fn check_provider_invariants<S: StoreRead + Send + Sync>(state: &S) ->
                 return fail(format!("consumer {} key {} resolves to {holder:?}, not {}", c.id, v.key, v.operator));
             }
         }
-        if c.phase == Phase::Launched && !dirty.contains(&c.id) && journal_empty {
-            let now = super::hooks::compute_validator_set(state, c).await?;
+        if c.phase == Phase::Launched && !pending.contains(&c.id) && journal_empty {
+            let cached = state.candidates(c.id).await?;
+            let fresh = super::valset::all_candidates(state, c).await?;
+            if cached != fresh {
+                return fail(format!("consumer {} was not marked but its candidates changed: cached {cached:?}, now {fresh:?}", c.id));
+            }
+            let now = super::valset::assemble(c, &fresh);
             if now != set && !now.is_empty() {
-                return fail(format!("consumer {} was not marked dirty but its set changed: sent {set:?}, now {now:?}", c.id));
+                return fail(format!("consumer {} was not marked but its set changed: sent {set:?}, now {now:?}", c.id));
             }
         }
     }

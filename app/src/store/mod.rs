@@ -219,6 +219,17 @@ impl<T: StateWrite + ?Sized> StoreWrite for T {}
 /// ABCI `ProofOps` for a key query: cnidarium returns one ICS23 existence or
 /// non-existence proof per (sub)store, leaf first; each becomes one op whose
 /// data is the protobuf `cosmos.ics23.v1.CommitmentProof`.
+/// Keep a fork's writes and hand its events on to the state it forked
+/// (a fork's events otherwise stay with it): how block hooks and module
+/// callbacks finish work they run in a fork so that a failure (dropping the
+/// fork) changes nothing.
+pub fn keep_fork<S: StateWrite>(fork: cnidarium::StateDelta<&mut S>) {
+    let (state, events) = fork.apply();
+    for e in events {
+        state.record(e);
+    }
+}
+
 pub fn proof_ops(proofs: &[ics23::CommitmentProof], key: &[u8]) -> tendermint::merkle::proof::ProofOps {
     use tendermint::merkle::proof::{ProofOp, ProofOps};
     ProofOps {
