@@ -23,8 +23,8 @@ CONSUMER_VALIDATORS=""
 # default 0.5 each (1/M above two consumers).
 CONSUMER_ALLOCATIONS=""
 # Consumers send the provider its share of their fees every this many
-# blocks (ICS's default is 1000; a devnet shows rewards within seconds).
-CONSUMER_TRANSMISSION_BLOCKS=10
+# blocks; empty = ICS's default (1000).
+CONSUMER_TRANSMISSION_BLOCKS=""
 # Blocks per epoch; empty = aegisd testnet generate's default (5).
 BLOCKS_PER_EPOCH=""
 CHAINS=1
@@ -67,6 +67,8 @@ options:
   --consumer-allocations F0,F1,...   what val0, val1, ... allocate to each consumer
                    (fractions of their uaegis, e.g. 0.5,0.1,0.1: validators of different
                    powers, so a small one can stop without halting the consumer)
+  --consumer-transmission-blocks N   consumers send the provider their fee share every
+                   N blocks (default ICS's 1000; e.g. 10 to see rewards within seconds)
   --blocks-per-epoch N   blocks per epoch on the chains (default 5): validator sets,
                    consumer validator-set packets and reward rounds at epoch ends
   --dir DIR        devnet directory (default \$AEGIS_DEVNET_DIR or <repo>/.devnet)
@@ -259,7 +261,8 @@ start_consumers() {
     log "registering consumer chain $cid on $(chain_id 0) (owner faucet, spawn time +5 s, strategy uaegis=1)"
     out="$("$aegisd" tx provider create-consumer --consumer-chain-id "$cid" --spawn-time +5 --strategy uaegis=1 \
       --name "devnet consumer $k" --downtime-jail-seconds 10 \
-      --blocks-per-distribution-transmission "$CONSUMER_TRANSMISSION_BLOCKS" --from faucet --home "$p_home" --grpc "$p_grpc" 2>&1)" \
+      ${CONSUMER_TRANSMISSION_BLOCKS:+--blocks-per-distribution-transmission "$CONSUMER_TRANSMISSION_BLOCKS"} \
+      --from faucet --home "$p_home" --grpc "$p_grpc" 2>&1)" \
       || { echo "$out" >&2; fail "registering $cid failed"; }
     id="$(echo "$out" | json_field - '[r["consumer_id"] for r in j["responses"] if "consumer_id" in r][0]')" \
       || { echo "$out" >&2; fail "no consumer id in the create-consumer response"; }
@@ -691,6 +694,7 @@ while [ $# -gt 0 ]; do
     --consumer-validators) need "$@"; CONSUMER_VALIDATORS="$2"; shift 2 ;;
     --consumer-allocations) need "$@"; CONSUMER_ALLOCATIONS="$2"; shift 2 ;;
     --blocks-per-epoch) need "$@"; BLOCKS_PER_EPOCH="$2"; shift 2 ;;
+    --consumer-transmission-blocks) need "$@"; CONSUMER_TRANSMISSION_BLOCKS="$2"; shift 2 ;;
     --chains) need "$@"; CHAINS="$2"; shift 2 ;;
     --dir) need "$@"; DIR="$2"; shift 2 ;;
     --base-port) need "$@"; BASE_PORT="$2"; shift 2 ;;
@@ -703,7 +707,7 @@ while [ $# -gt 0 ]; do
     *) log "error: unknown argument: $1"; usage >&2; exit 2 ;;
   esac
 done
-for v in "$VALIDATORS" "$CONSUMERS" "$CHAINS" "$BASE_PORT" "$TIMEOUT" "$TWIN" ${CONSUMER_VALIDATORS:+"$CONSUMER_VALIDATORS"} ${BLOCKS_PER_EPOCH:+"$BLOCKS_PER_EPOCH"}; do
+for v in "$VALIDATORS" "$CONSUMERS" "$CHAINS" "$BASE_PORT" "$TIMEOUT" "$TWIN" ${CONSUMER_VALIDATORS:+"$CONSUMER_VALIDATORS"} ${BLOCKS_PER_EPOCH:+"$BLOCKS_PER_EPOCH"} ${CONSUMER_TRANSMISSION_BLOCKS:+"$CONSUMER_TRANSMISSION_BLOCKS"}; do
   is_uint "$v" || { log "error: expected a non-negative integer, got '$v'"; exit 2; }
 done
 [ -n "$CMD" ] || { usage >&2; exit 2; }

@@ -227,6 +227,7 @@ fn consumer_params(n: usize) -> ppb::ConsumerParameters {
         unbonding_period_seconds: 0,
         commission_bps: 1_000,
         proof_specs: String::new(),
+        blocks_per_distribution_transmission: 0,
     }
 }
 

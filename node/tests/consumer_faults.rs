@@ -207,7 +207,10 @@ impl Net {
     async fn up(dir: &Path) -> Net {
         let base = BASE_PORT.to_string();
         let epoch = EPOCH.to_string();
-        let args = ["up", "--validators", "3", "--consumers", "1", "--consumer-allocations", "0.5,0.1,0.1", "--blocks-per-epoch", &epoch, "--base-port", &base];
+        let args = [
+            "up", "--validators", "3", "--consumers", "1", "--consumer-allocations", "0.5,0.1,0.1", "--blocks-per-epoch", &epoch,
+            "--consumer-transmission-blocks", "10", "--base-port", &base,
+        ];
         let started = Instant::now();
         let (ok, out) = devnet(&args, dir);
         assert!(ok, "devnet.sh {}:\n{out}", args.join(" "));
