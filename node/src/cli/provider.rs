@@ -52,7 +52,7 @@ pub struct ConsumerArgs {
     /// The consumer's unbonding period in seconds; 0 = the provider's.
     #[arg(long, default_value_t = 0)]
     unbonding_seconds: u64,
-    /// Commission (basis points) operators take from the consumer's rewards.
+    /// Recorded only, not applied yet: an operator's commission on a consumer's rewards is its AVS commission on the consumer's id (`tx rewards set-avs-commission`), else its native rate.
     #[arg(long, default_value_t = 1_000)]
     commission_bps: u32,
     /// How the consumer proves its state: aegis or cosmos-sdk.
