@@ -28,7 +28,7 @@ impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
             abci_listen: "127.0.0.1:26658".into(),
-            grpc_listen: "127.0.0.1:9090".into(),
+            grpc_listen: "127.0.0.1:26659".into(),
             cometbft_rpc: "http://127.0.0.1:26657".into(),
             minimum_gas_prices: "0.025uaegis".into(),
             db_dir: "data/aegis.db".into(),

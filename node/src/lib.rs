@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod client;
+pub mod client_config;
 pub mod config;
 pub mod grpc;
 pub mod keys;

@@ -14,8 +14,8 @@ use cosmos_sdk_proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 
 #[derive(Args, Clone)]
 pub struct NodeArgs {
-    /// gRPC endpoint of a node.
-    #[arg(long, env = "AEGIS_GRPC", default_value = "http://127.0.0.1:9090")]
+    /// gRPC endpoint of a node (default: the home's client.toml `grpc`, else what `aegisd init` listens on).
+    #[arg(long, env = "AEGIS_GRPC", default_value = "http://127.0.0.1:26659")]
     pub grpc: String,
 }
 

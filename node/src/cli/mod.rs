@@ -9,6 +9,7 @@ mod auth;
 mod avs;
 mod bank;
 mod common;
+mod config;
 mod consumer;
 mod delegation;
 mod ibc;
@@ -27,10 +28,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use aegis_node::config;
+use aegis_node::config::expand_home;
+use aegis_node::keys::{set_default_backend, Backend};
 use avs::{AvsQueryCmd, AvsTx};
 use bank::{BankQueryCmd, BankTx};
 use common::NodeArgs;
+use config::ConfigArgs;
 use consumer::{ConsumerCmd, ConsumerQueryCmd};
 use delegation::{DelegationQueryCmd, DelegationTx};
 use ibc::IbcQueryCmd;
@@ -49,6 +52,10 @@ pub struct Cli {
     /// Node home directory (config/, data/, keyring/).
     #[arg(long, global = true, env = "AEGIS_HOME", default_value = "~/.aegis")]
     home: PathBuf,
+    /// Keyring backend: test (mnemonics in clear in <home>/keyring) or file
+    /// (encrypted with a passphrase in <home>/keyring-file).
+    #[arg(long, global = true, env = "AEGIS_KEYRING_BACKEND", default_value = "test", value_enum)]
+    keyring_backend: Backend,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -68,9 +75,11 @@ enum Cmd {
     /// Generate local multi-validator networks.
     #[command(subcommand)]
     Testnet(TestnetCmd),
-    /// Manage keys in <home>/keyring.
+    /// Manage keys in <home>/keyring (or <home>/keyring-file with --keyring-backend file).
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Print or change <home>/config/client.toml: the client's chain-id, node, grpc, keyring-backend and output.
+    Config(ConfigArgs),
     /// Sign and broadcast transactions.
     #[command(subcommand)]
     Tx(TxCmd),
@@ -156,12 +165,16 @@ enum QueryCmd {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let home = config::expand_home(&cli.home);
+    let home = expand_home(&cli.home);
+    // Generated homes always get test keyrings (their mnemonics are printed
+    // or written to endpoints.json anyway).
+    set_default_backend(if matches!(cli.cmd, Cmd::Init { .. } | Cmd::Testnet(_)) { Backend::Test } else { cli.keyring_backend });
     match cli.cmd {
         Cmd::Init { chain_id, base_port } => aegis_node::testnet::init(&home, &chain_id, base_port),
         Cmd::Start => aegis_node::start::start(&home).await,
         Cmd::Testnet(cmd) => testnet::run(cmd),
         Cmd::Keys(cmd) => keys::run(cmd, &home),
+        Cmd::Config(args) => config::run(args, &home),
         Cmd::Tx(TxCmd::Bank(cmd)) => bank::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Restaking(cmd)) => restaking::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Delegation(cmd)) => delegation::tx(cmd, &home).await,

@@ -30,7 +30,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::config::AppConfig;
-use crate::keys::Keyring;
+use crate::client_config::ClientConfig;
+use crate::keys::{Backend, Keyring};
 
 pub mod consumer;
 
@@ -394,7 +395,8 @@ fn peers_of(nodes: &[NodeSpec], i: usize) -> String {
 }
 
 /// One node's home: CometBFT's config.toml, the genesis, its validator and
-/// node keys, a fresh signing state, and app.toml.
+/// node keys, a fresh signing state, app.toml, and a client.toml pointing
+/// client commands at this node (chain id from the genesis, empty if none yet).
 fn write_home(n: &NodeSpec, peers: &str, genesis: &str) -> Result<()> {
     let cfg = n.home.join("config");
     write_file(&cfg.join("config.toml"), &config_toml(n, peers), false)?;
@@ -407,7 +409,9 @@ fn write_home(n: &NodeSpec, peers: &str, genesis: &str) -> Result<()> {
     write_file(&cfg.join("priv_validator_key.json"), &serde_json::to_string_pretty(&pv)?, true)?;
     write_file(&cfg.join("node_key.json"), &serde_json::to_string_pretty(&json!({"priv_key": priv_key_json(&n.node_key)}))?, true)?;
     write_file(&n.home.join("data").join("priv_validator_state.json"), "{\n  \"height\": \"0\",\n  \"round\": 0,\n  \"step\": 0\n}\n", true)?;
-    n.app_config().save(&n.home)
+    n.app_config().save(&n.home)?;
+    let chain_id = serde_json::from_str::<serde_json::Value>(genesis).ok().and_then(|g| g["chain_id"].as_str().map(String::from)).unwrap_or_default();
+    ClientConfig::for_node(&chain_id, n.rpc_port, n.grpc_port)?.save(&n.home)
 }
 
 /// Write homes for `nodes` sharing one genesis; returns the named accounts
@@ -459,7 +463,7 @@ fn write_network(chain_id: &str, nodes: &[NodeSpec], operators: bool, withdrawal
         write_home(n, &peers_of(nodes, i), &genesis)?;
         // Each node's keyring holds its own validator account; node 0's also
         // the faucet, the stakers and the relayer.
-        let keyring = Keyring::open(&n.home);
+        let keyring = Keyring::with_backend(&n.home, Backend::Test);
         keyring.store(&n.moniker, &accounts[i + 1].2)?;
         if i == 0 {
             keyring.store("faucet", &accounts[0].2)?;
