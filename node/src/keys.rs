@@ -287,7 +287,11 @@ impl Keyring {
 
     fn load(&self, name: &str) -> Result<KeyFile> {
         let path = self.path(name)?;
-        let text = std::fs::read_to_string(&path).with_context(|| format!("key {name:?} not found in {}", self.dir.display()))?;
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!("key {name:?} not found in {}", self.dir.display()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
