@@ -168,6 +168,14 @@ fn aegisd_config_prints_gets_and_sets_checked_values() {
     fails_with(aegisd(home, &["config", "set", "keyring-backend", "os"], &[], None), "keyring backend \"os\" is not one of: test, file (aegisd has no os backend)");
     fails_with(aegisd(home, &["config", "get", "gprc"], &[], None), "unknown client.toml key \"gprc\": the keys are chain-id, node, grpc, keyring-backend, output");
     assert_eq!(std::fs::read(home.join("config/client.toml")).unwrap(), before);
+    // `aegisd init` writes one naming its node's chain id and ports.
+    let node = dir.path().join("node");
+    ok(aegisd(&node, &["init", "--chain-id", "keys-chain", "--base-port", "30700"], &[], None));
+    let written = std::fs::read_to_string(node.join("config/client.toml")).unwrap();
+    for line in ["chain-id = \"keys-chain\"", "node = \"tcp://127.0.0.1:30757\"", "grpc = \"http://127.0.0.1:30759\"", "keyring-backend = \"test\"", "output = \"json\""] {
+        assert!(written.contains(&format!("\n{line}\n")), "{line} not in {written}");
+    }
+    assert_eq!(ok(aegisd(&node, &["config", "get", "grpc"], &[], None)), "http://127.0.0.1:30759\n");
     // A broken client.toml stops every command, naming the file and the value.
     std::fs::write(home.join("config/client.toml"), "output = \"yaml\"\n").unwrap();
     fails_with(
