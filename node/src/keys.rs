@@ -80,24 +80,30 @@ pub fn default_backend() -> Backend {
     DEFAULT_BACKEND.get().copied().unwrap_or(Backend::Test)
 }
 
-/// A `file` keyring's passphrase once read, so standard input or the
-/// terminal is asked once per process.
-static PASSPHRASE: Mutex<Option<String>> = Mutex::new(None);
+/// Each `file` keyring's passphrase once read (by directory), so standard
+/// input or the terminal is asked once per keyring and process (a relayer
+/// may open two keyrings).
+static PASSPHRASES: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 
 /// The passphrase from, in order: `AEGIS_KEYRING_PASSPHRASE`; a prompt on
 /// the terminal when standard input is one (twice for a new keyring); the
 /// next line of standard input.
-fn interactive_passphrase(new_keyring: bool) -> Result<String> {
-    let mut cached = PASSPHRASE.lock().expect("passphrase lock");
-    if let Some(p) = cached.as_ref() {
+fn interactive_passphrase(dir: &Path, new_keyring: bool) -> Result<String> {
+    let mut cached = PASSPHRASES.lock().expect("passphrase lock");
+    if let Some((_, p)) = cached.iter().find(|(d, _)| d == dir) {
         return Ok(p.clone());
     }
     let p = if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
         p
     } else if std::io::stdin().is_terminal() {
-        let p = rpassword::prompt_password("Enter keyring passphrase: ").context("reading the passphrase from the terminal")?;
+        let prompt = if new_keyring {
+            format!("Choose a passphrase for {} (at least {MIN_PASSPHRASE_CHARS} characters): ", dir.display())
+        } else {
+            format!("Enter the passphrase of {}: ", dir.display())
+        };
+        let p = rpassword::prompt_password(prompt).context("reading the passphrase from the terminal")?;
         if new_keyring {
-            let again = rpassword::prompt_password("Re-enter keyring passphrase: ").context("reading the passphrase from the terminal")?;
+            let again = rpassword::prompt_password("Enter it again: ").context("reading the passphrase from the terminal")?;
             ensure!(again == p, "the two passphrases differ; nothing was stored");
         }
         p
@@ -107,7 +113,7 @@ fn interactive_passphrase(new_keyring: bool) -> Result<String> {
         ensure!(n > 0, "the file keyring needs a passphrase: set {PASSPHRASE_ENV}, type it on a terminal, or give it as a line of standard input");
         line.trim_end_matches(['\n', '\r']).to_string()
     };
-    *cached = Some(p.clone());
+    cached.push((dir.to_path_buf(), p.clone()));
     Ok(p)
 }
 
@@ -231,7 +237,7 @@ impl Keyring {
     fn passphrase(&self, new_keyring: bool) -> Result<String> {
         match &self.passphrase {
             Passphrase::Given(p) => Ok(p.clone()),
-            Passphrase::Interactive => interactive_passphrase(new_keyring),
+            Passphrase::Interactive => interactive_passphrase(&self.dir, new_keyring),
         }
     }
 
