@@ -33,4 +33,4 @@ pub mod state;
 
 pub use error::SlashingError;
 pub use params::SlashingParams;
-pub use state::{PendingSlash, SigningInfo, SlashStatus, SlashingRead, SlashingWrite};
+pub use state::{SigningInfo, SlashRecord, SlashStatus, SlashingRead, SlashingWrite};

@@ -7,7 +7,7 @@ use tendermint::abci::{Event, EventAttributeIndexExt};
 use tendermint_proto::google::protobuf::Any;
 
 use super::state::{slash_event, Slashed};
-use super::{PendingSlash, SlashStatus, SlashingError, SlashingRead, SlashingWrite};
+use super::{SlashRecord, SlashStatus, SlashingError, SlashingRead, SlashingWrite};
 use crate::avs::AvsRead;
 use crate::delegation::{DelegationError, DelegationRead, DelegationWrite};
 use crate::error::AppResult;
@@ -222,7 +222,7 @@ impl SlashOperator {
         }
         let id = state.next_slash_id().await?;
         let executable_at = now.saturating_add(set.veto_window_seconds as i64);
-        state.put_new_slash(&PendingSlash {
+        state.put_new_slash(&SlashRecord {
             id,
             operator: op,
             avs_id,

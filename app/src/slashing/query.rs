@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::msgs::slashed_to_proto;
 use super::state::slashes_prefix;
-use super::{PendingSlash as Stored, SlashStatus as StoredStatus, SlashingRead};
+use super::{SlashRecord as Stored, SlashStatus as StoredStatus, SlashingRead};
 use crate::delegation::DelegationRead;
 use crate::query::{page_keys, parse_address, request_snapshot, to_status};
 
