@@ -1119,7 +1119,7 @@ impl World {
         let id = if self.slash_ids.is_empty() { 999 } else { self.slash_ids[self.slash_ids.len() - 1 - pick % self.slash_ids.len()] };
         let (i, who) = if member < 2 { (member, Who::Vetoer) } else { (1, Who::Staker) };
         let signer = self.signer(i, who).address;
-        let record = pre.slash_record(id).await.unwrap();
+        let record = pre.avs_slash(id).await.unwrap();
         let p = pre.pending_slash(id).await.unwrap();
         let want = match &p {
             None if record.is_none() => ("slashing", 9),
@@ -1147,7 +1147,7 @@ impl World {
 
     async fn execute(&mut self, pre: &Snapshot, pick: usize, now: i64, height: u64) {
         let id = if self.slash_ids.is_empty() { 999 } else { self.slash_ids[pick % self.slash_ids.len()] };
-        let record = pre.slash_record(id).await.unwrap();
+        let record = pre.avs_slash(id).await.unwrap();
         let p = pre.pending_slash(id).await.unwrap();
         // Ok(None): the operator left the set's reach, so the slash expires.
         let (want, op) = match &p {
@@ -1176,7 +1176,7 @@ impl World {
         match want {
             Err(c) => {
                 assert_eq!(code(&out), c, "{what}: {:?}", out.result);
-                assert_eq!(post.slash_record(id).await.unwrap(), record, "{what}");
+                assert_eq!(post.avs_slash(id).await.unwrap(), record, "{what}");
                 if let Some(op) = op {
                     assert_eq!(self.views(&post, op, None).await, before, "refused {what} changed state");
                 }
@@ -1186,7 +1186,7 @@ impl World {
                 let r: spb::MsgExecuteSlashResponse = response(&out);
                 assert_eq!((r.expired, r.slashed.len()), (true, 0), "{what}");
                 assert_eq!(self.views(&post, op.unwrap(), None).await, before, "expired {what} changed stake");
-                let rec = post.slash_record(id).await.unwrap().unwrap();
+                let rec = post.avs_slash(id).await.unwrap().unwrap();
                 assert_eq!((rec.status, rec.resolved_height, rec.resolved_at), (SlashStatus::Expired, height, now), "{what}");
             }
             Ok(Some(parts)) => {
@@ -1201,7 +1201,7 @@ impl World {
                 }
                 assert_eq!(self.views(&post, op.unwrap(), None).await, want_views, "{what}");
                 assert_eq!(post.pending_slash(id).await.unwrap(), None);
-                let rec = post.slash_record(id).await.unwrap().unwrap();
+                let rec = post.avs_slash(id).await.unwrap().unwrap();
                 assert_eq!((rec.status, rec.resolved_height, rec.slashed.len()), (SlashStatus::Executed, height, r.slashed.len()), "{what}");
             }
         }

@@ -258,7 +258,7 @@ async fn vetoed_slash_stays_queryable_with_its_vetoes_and_resolution_height() {
     want.resolved_height = vetoed_at;
     want.resolved_at = chain.time;
     assert_eq!(record(&chain, 1).await, want);
-    let stored = chain.storage().latest_snapshot().slash_record(1).await.unwrap().unwrap();
+    let stored = chain.storage().latest_snapshot().avs_slash(1).await.unwrap().unwrap();
     assert_eq!((stored.status, stored.resolved_height), (Stored::Vetoed, vetoed_at));
     assert_eq!(chain.storage().latest_snapshot().pending_slash(1).await.unwrap(), None);
 

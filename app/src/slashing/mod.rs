@@ -33,4 +33,4 @@ pub mod state;
 
 pub use error::SlashingError;
 pub use params::SlashingParams;
-pub use state::{SigningInfo, SlashRecord, SlashStatus, SlashingRead, SlashingWrite};
+pub use state::{AvsSlash, SigningInfo, SlashStatus, SlashingRead, SlashingWrite};

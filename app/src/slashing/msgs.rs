@@ -7,7 +7,7 @@ use tendermint::abci::{Event, EventAttributeIndexExt};
 use tendermint_proto::google::protobuf::Any;
 
 use super::state::{slash_event, Slashed};
-use super::{SlashRecord, SlashStatus, SlashingError, SlashingRead, SlashingWrite};
+use super::{AvsSlash, SlashStatus, SlashingError, SlashingRead, SlashingWrite};
 use crate::avs::AvsRead;
 use crate::delegation::{DelegationError, DelegationRead, DelegationWrite};
 use crate::error::AppResult;
@@ -222,7 +222,7 @@ impl SlashOperator {
         }
         let id = state.next_slash_id().await?;
         let executable_at = now.saturating_add(set.veto_window_seconds as i64);
-        state.put_new_slash(&SlashRecord {
+        state.put_new_slash(&AvsSlash {
             id,
             operator: op,
             avs_id,
@@ -271,7 +271,7 @@ impl VetoSlash {
     /// Returns true when this veto cancelled the slash.
     pub async fn check_and_execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<bool> {
         let id = self.slash_id;
-        let mut p = state.slash_record(id).await?.ok_or(SlashingError::UnknownSlash { id })?;
+        let mut p = state.avs_slash(id).await?.ok_or(SlashingError::UnknownSlash { id })?;
         if p.status != SlashStatus::Pending {
             return Err(p.resolved_error().into());
         }
@@ -321,7 +321,7 @@ impl ExecuteSlash {
     /// can never apply: it is recorded as expired and the message succeeds.
     pub async fn check_and_execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<ExecuteOutcome> {
         let id = self.slash_id;
-        let mut p = state.slash_record(id).await?.ok_or(SlashingError::UnknownSlash { id })?;
+        let mut p = state.avs_slash(id).await?.ok_or(SlashingError::UnknownSlash { id })?;
         if p.status != SlashStatus::Pending {
             return Err(p.resolved_error().into());
         }

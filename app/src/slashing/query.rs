@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::msgs::slashed_to_proto;
 use super::state::slashes_prefix;
-use super::{SlashRecord as Stored, SlashStatus as StoredStatus, SlashingRead};
+use super::{AvsSlash as Stored, SlashStatus as StoredStatus, SlashingRead};
 use crate::delegation::DelegationRead;
 use crate::query::{page_keys, parse_address, request_snapshot, to_status};
 
@@ -78,7 +78,7 @@ async fn page_records(snapshot: &cnidarium::Snapshot, prefix: &str, page: Option
     let mut out = Vec::new();
     for k in keys {
         let id: u64 = k.parse().map_err(|_| Status::internal(format!("corrupt slash key {k}")))?;
-        if let Some(p) = snapshot.slash_record(id).await.map_err(to_status)? {
+        if let Some(p) = snapshot.avs_slash(id).await.map_err(to_status)? {
             out.push(p);
         }
     }
@@ -105,7 +105,7 @@ impl Query for SlashingQuery {
     async fn pending_slash(&self, req: Request<QueryPendingSlashRequest>) -> Result<Response<QueryPendingSlashResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let id = req.get_ref().slash_id;
-        let p = snapshot.slash_record(id).await.map_err(to_status)?.ok_or_else(|| unknown_slash(id))?;
+        let p = snapshot.avs_slash(id).await.map_err(to_status)?.ok_or_else(|| unknown_slash(id))?;
         if p.status != StoredStatus::Pending {
             return Err(Status::not_found(format!("slash {id} is no longer pending: {}", p.resolved_error())));
         }
@@ -122,7 +122,7 @@ impl Query for SlashingQuery {
     async fn slash(&self, req: Request<QuerySlashRequest>) -> Result<Response<QuerySlashResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let id = req.get_ref().slash_id;
-        let p = snapshot.slash_record(id).await.map_err(to_status)?.ok_or_else(|| unknown_slash(id))?;
+        let p = snapshot.avs_slash(id).await.map_err(to_status)?.ok_or_else(|| unknown_slash(id))?;
         Ok(Response::new(QuerySlashResponse { slash: Some(record_view(&p)) }))
     }
 

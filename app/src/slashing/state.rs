@@ -87,7 +87,7 @@ impl SlashStatus {
 /// (never copied per staker). Its vetoes, and for an executed slash what
 /// it took, stay with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SlashRecord {
+pub struct AvsSlash {
     pub id: u64,
     pub operator: Address,
     pub avs_id: u64,
@@ -111,7 +111,7 @@ pub struct SlashRecord {
     pub slashed: Vec<Slashed>,
 }
 
-impl SlashRecord {
+impl AvsSlash {
     /// The error for acting on a slash that is no longer pending.
     pub fn resolved_error(&self) -> SlashingError {
         let outcome = match self.status {
@@ -159,23 +159,23 @@ pub trait SlashingRead: StoreRead {
     }
 
     /// Any slash request by id, whatever its status.
-    async fn slash_record(&self, id: u64) -> AppResult<Option<SlashRecord>> {
+    async fn avs_slash(&self, id: u64) -> AppResult<Option<AvsSlash>> {
         self.read_json(&keys::slash(id)).await
     }
 
     /// The slash with this id if it is still pending.
-    async fn pending_slash(&self, id: u64) -> AppResult<Option<SlashRecord>> {
-        Ok(self.slash_record(id).await?.filter(|p| p.status == SlashStatus::Pending))
+    async fn pending_slash(&self, id: u64) -> AppResult<Option<AvsSlash>> {
+        Ok(self.avs_slash(id).await?.filter(|p| p.status == SlashStatus::Pending))
     }
 
     /// Pending slashes against an operator, oldest first. O(its pending
     /// slashes).
-    async fn pending_slashes_of(&self, op: &Address) -> AppResult<Vec<SlashRecord>> {
+    async fn pending_slashes_of(&self, op: &Address) -> AppResult<Vec<AvsSlash>> {
         let prefix = keys::slash_index(Some(op), None, Some(SlashStatus::Pending.as_str()));
         let mut out = Vec::new();
         for (k, _) in self.read_prefix(&prefix).await? {
             if let Ok(id) = k[prefix.len()..].parse() {
-                if let Some(p) = self.slash_record(id).await? {
+                if let Some(p) = self.avs_slash(id).await? {
                     out.push(p);
                 }
             }
@@ -216,7 +216,7 @@ pub trait SlashingWrite: StoreWrite {
 
     /// Write a new slash record and its index entries (7 keys, whatever
     /// the number of slashes or stakers).
-    fn put_new_slash(&mut self, p: &SlashRecord) -> AppResult<()> {
+    fn put_new_slash(&mut self, p: &AvsSlash) -> AppResult<()> {
         self.write_json(keys::slash(p.id), p)?;
         for key in index_keys(p, p.status, true) {
             self.write_bytes(key, vec![])?;
@@ -226,7 +226,7 @@ pub trait SlashingWrite: StoreWrite {
 
     /// Rewrite a slash record; when its status changed from `before`, move
     /// its status index entries (4 deletes, 4 writes).
-    fn update_slash(&mut self, p: &SlashRecord, before: SlashStatus) -> AppResult<()> {
+    fn update_slash(&mut self, p: &AvsSlash, before: SlashStatus) -> AppResult<()> {
         self.write_json(keys::slash(p.id), p)?;
         if before != p.status {
             for key in index_keys(p, before, false) {
@@ -372,7 +372,7 @@ impl<T: StoreWrite + ?Sized> SlashingWrite for T {}
 
 /// The index keys of a slash with `status`: those naming the status, and
 /// with `with_unfiltered_status` also those that do not.
-fn index_keys(p: &SlashRecord, status: SlashStatus, with_unfiltered_status: bool) -> Vec<String> {
+fn index_keys(p: &AvsSlash, status: SlashStatus, with_unfiltered_status: bool) -> Vec<String> {
     let mut out = Vec::new();
     for op in [None, Some(&p.operator)] {
         for avs in [None, Some(p.avs_id)] {
