@@ -409,6 +409,19 @@ async fn slashes_list_by_status_operator_and_avs_one_page_at_a_time() {
 
     let e = query(&chain).slashes(Request::new(spb::QuerySlashesRequest { status: 9, ..Default::default() })).await.unwrap_err();
     assert_eq!((e.code(), e.message()), (Code::InvalidArgument, "unknown slash status 9: use 0 (any) to 4"));
+    let e = query(&chain).slashes(Request::new(spb::QuerySlashesRequest { operator: "aegis1nope".into(), ..Default::default() })).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    // The same list over ABCI.
+    let req = tendermint::abci::request::Query {
+        data: filter(SlashStatus::Pending, Some(&a.address), 0, None).encode_to_vec().into(),
+        path: "/aegis.slashing.v1.Query/Slashes".into(),
+        height: 0u32.into(),
+        prove: false,
+    };
+    let r = abci_query(chain.storage(), req).await;
+    assert_eq!(r.code.value(), 0, "{}", r.log);
+    let r = spb::QuerySlashesResponse::decode(r.value.as_ref()).unwrap();
+    assert_eq!(r.slashes.iter().map(|s| (s.id, s.status)).collect::<Vec<_>>(), vec![(4, p)]);
 }
 
 #[tokio::test]
