@@ -309,6 +309,8 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.slashing.v1.Query/PendingSlash" => call(s, data, |r| slashing.pending_slash(r)).await,
         "/aegis.slashing.v1.Query/PendingSlashes" => call(s, data, |r| slashing.pending_slashes(r)).await,
         "/aegis.slashing.v1.Query/SigningInfo" => call(s, data, |r| slashing.signing_info(r)).await,
+        "/aegis.slashing.v1.Query/Slash" => call(s, data, |r| slashing.slash(r)).await,
+        "/aegis.slashing.v1.Query/Slashes" => call(s, data, |r| slashing.slashes(r)).await,
         "/aegis.consumer.v1.Query/Status" => call(s, data, |r| consumer.status(r)).await,
         "/interchain_security.ccv.consumer.v1.Query/QueryParams" => call(s, data, |r| ics_consumer.query_params(r)).await,
         "/interchain_security.ccv.consumer.v1.Query/QueryProviderInfo" => call(s, data, |r| ics_consumer.query_provider_info(r)).await,

@@ -38,7 +38,7 @@ use aegis_app::rewards::{RewardsParams, RewardsRead, AVS_REWARDS_ESCROW};
 use aegis_app::signer::{pack, Signer};
 use aegis_app::slashing::genesis::SlashingGenesis;
 use aegis_app::slashing::hooks::{CommitVote, Misbehavior};
-use aegis_app::slashing::{SlashingParams, SlashingRead};
+use aegis_app::slashing::{SlashStatus, SlashingParams, SlashingRead};
 use aegis_app::testkit::{genesis_with, test_signer, TestChain};
 use aegis_app::types::{Address, Coin, NATIVE_DENOM};
 use aegis_proto::aegis::avs::v1 as apb;
@@ -1119,9 +1119,11 @@ impl World {
         let id = if self.slash_ids.is_empty() { 999 } else { self.slash_ids[self.slash_ids.len() - 1 - pick % self.slash_ids.len()] };
         let (i, who) = if member < 2 { (member, Who::Vetoer) } else { (1, Who::Staker) };
         let signer = self.signer(i, who).address;
+        let record = pre.avs_slash(id).await.unwrap();
         let p = pre.pending_slash(id).await.unwrap();
         let want = match &p {
-            None => ("slashing", 9),
+            None if record.is_none() => ("slashing", 9),
+            None => ("slashing", 19),
             Some(_) if member >= 2 => ("slashing", 10),
             Some(p) if now >= p.executable_at => ("slashing", 11),
             Some(p) if p.vetoes.contains(&signer) => ("slashing", 12),
@@ -1145,16 +1147,21 @@ impl World {
 
     async fn execute(&mut self, pre: &Snapshot, pick: usize, now: i64, height: u64) {
         let id = if self.slash_ids.is_empty() { 999 } else { self.slash_ids[pick % self.slash_ids.len()] };
+        let record = pre.avs_slash(id).await.unwrap();
         let p = pre.pending_slash(id).await.unwrap();
+        // Ok(None): the operator left the set's reach, so the slash expires.
         let (want, op) = match &p {
-            None => (Err(("slashing", 9)), None),
+            None if record.is_none() => (Err(("slashing", 9)), None),
+            None => (Err(("slashing", 19)), None),
             Some(p) => {
                 let op = self.ops.iter().position(|o| o.address == p.operator).unwrap();
                 if now < p.executable_at {
                     (Err(("slashing", 13)), Some(op))
+                } else if !pre.registration(&p.operator, p.avs_id, p.set_id).await.unwrap().slashable(now) {
+                    (Ok(None), Some(op))
                 } else {
                     let strategies: Vec<&str> = p.strategies.iter().map(|s| s.as_str()).collect();
-                    (predict_avs_slash(pre, &p.operator, (p.avs_id, p.set_id), &strategies, p.wad_to_slash, now, height).await, Some(op))
+                    (predict_avs_slash(pre, &p.operator, (p.avs_id, p.set_id), &strategies, p.wad_to_slash, now, height).await.map(Some), Some(op))
                 }
             }
         };
@@ -1169,15 +1176,24 @@ impl World {
         match want {
             Err(c) => {
                 assert_eq!(code(&out), c, "{what}: {:?}", out.result);
-                assert_eq!(post.pending_slash(id).await.unwrap(), p, "{what}");
+                assert_eq!(post.avs_slash(id).await.unwrap(), record, "{what}");
                 if let Some(op) = op {
                     assert_eq!(self.views(&post, op, None).await, before, "refused {what} changed state");
                 }
             }
-            Ok(parts) => {
+            Ok(None) => {
+                assert_eq!(code(&out), ("", 0), "{what}: {:?}", out.result);
+                let r: spb::MsgExecuteSlashResponse = response(&out);
+                assert_eq!((r.expired, r.slashed.len()), (true, 0), "{what}");
+                assert_eq!(self.views(&post, op.unwrap(), None).await, before, "expired {what} changed stake");
+                let rec = post.avs_slash(id).await.unwrap().unwrap();
+                assert_eq!((rec.status, rec.resolved_height, rec.resolved_at), (SlashStatus::Expired, height, now), "{what}");
+            }
+            Ok(Some(parts)) => {
                 assert_eq!(code(&out), ("", 0), "{what}: {:?}", out.result);
                 let p = p.unwrap();
                 let r: spb::MsgExecuteSlashResponse = response(&out);
+                assert!(!r.expired, "{what}");
                 self.account_slash(p.avs_id, &r.slashed, &parts, &what);
                 let mut want_views = before.clone();
                 for part in parts {
@@ -1185,6 +1201,8 @@ impl World {
                 }
                 assert_eq!(self.views(&post, op.unwrap(), None).await, want_views, "{what}");
                 assert_eq!(post.pending_slash(id).await.unwrap(), None);
+                let rec = post.avs_slash(id).await.unwrap().unwrap();
+                assert_eq!((rec.status, rec.resolved_height, rec.slashed.len()), (SlashStatus::Executed, height, r.slashed.len()), "{what}");
             }
         }
     }

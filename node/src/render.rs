@@ -196,6 +196,24 @@ pub fn pending_slash(s: &spb::PendingSlash) -> Value {
     })
 }
 
+/// A slash status as the CLI spells it (`pending`, `vetoed`, ...).
+pub fn slash_status(status: i32) -> String {
+    match spb::SlashStatus::try_from(status) {
+        Ok(spb::SlashStatus::Unspecified) | Err(_) => format!("unknown ({status})"),
+        Ok(s) => s.as_str_name().trim_start_matches("SLASH_STATUS_").to_ascii_lowercase(),
+    }
+}
+
+pub fn slash(s: &spb::Slash) -> Value {
+    json!({
+        "id": s.id.to_string(), "status": slash_status(s.status), "operator": s.operator, "avs_id": s.avs_id.to_string(),
+        "operator_set_id": s.operator_set_id, "strategies": s.strategies, "wad_to_slash": s.wad_to_slash, "description": s.description,
+        "evidence_ref": s.evidence_ref, "submitted_height": s.submitted_height.to_string(), "submitted_at": s.submitted_at.to_string(),
+        "executable_at": s.executable_at.to_string(), "vetoes": s.vetoes, "resolved_height": s.resolved_height.to_string(),
+        "resolved_at": s.resolved_at.to_string(), "resolved_by": s.resolved_by, "slashed": slashed(&s.slashed),
+    })
+}
+
 pub fn signing_info(i: &spb::SigningInfo) -> Value {
     json!({
         "operator": i.operator, "consensus_address": i.consensus_address, "start_height": i.start_height.to_string(),
@@ -241,7 +259,7 @@ pub fn msg_response(any: &cosmrs::Any) -> Value {
         "/aegis.provider.v1.MsgCreateConsumerResponse" => {
             dec::<aegis_proto::aegis::provider::v1::MsgCreateConsumerResponse>(v).map(|r| json!({"consumer_id": r.consumer_id.to_string()}))
         }
-        "/aegis.slashing.v1.MsgExecuteSlashResponse" => dec::<spb::MsgExecuteSlashResponse>(v).map(|r| json!({"slashed": slashed(&r.slashed)})),
+        "/aegis.slashing.v1.MsgExecuteSlashResponse" => dec::<spb::MsgExecuteSlashResponse>(v).map(|r| json!({"slashed": slashed(&r.slashed), "expired": r.expired})),
         _ => None,
     };
     let mut out = json!({"@type": any.type_url});

@@ -201,6 +201,8 @@ fn every_avs_slashing_and_rewards_command_explains_itself() {
         "query slashing params",
         "query slashing pending-slash",
         "query slashing pending-slashes",
+        "query slashing slash",
+        "query slashing slashes",
         "query slashing signing-info",
         "query rewards submissions",
         "query rewards avs-commission",
@@ -329,6 +331,24 @@ async fn avs_owners_veto_committees_and_reward_payers_drive_every_other_command(
     let r = tx(&net, &["tx", "slashing", "veto", "1", "--from", "staker0"]);
     assert_eq!(r["responses"][0]["cancelled"], true, "{r}");
     assert_eq!(aegisd(&net, &["query", "slashing", "pending-slashes"])["slashes"], json!([]));
+    // It stays queryable with its outcome; a second veto says what happened.
+    let vetoed_at = r["height"].as_u64().unwrap();
+    let vetoed = aegisd(&net, &["query", "slashing", "slash", "1"])["slash"].clone();
+    assert_eq!(
+        (&vetoed["status"], &vetoed["vetoes"], &vetoed["resolved_height"], &vetoed["slashed"]),
+        (&json!("vetoed"), &json!([staker0]), &json!(vetoed_at.to_string()), &json!([])),
+        "{vetoed}"
+    );
+    let again = failing_tx(&net, &["tx", "slashing", "veto", "1", "--from", "staker0"]);
+    assert_eq!((&again["codespace"], &again["code"]), (&json!("slashing"), &json!(19)), "{again}");
+    assert!(again.to_string().contains(&format!("slash 1 was vetoed at height {vetoed_at}")), "{again}");
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["query", "slashing", "slashes"];
+        all.extend_from_slice(args);
+        aegisd(&net, &all)["slashes"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(ids(&["--status", "vetoed", "--operator", &val0, "--avs", "1"]), vec!["1"]);
+    assert_eq!(ids(&["--status", "executed"]), Vec::<String>::new());
 
     // Another waits out the window and anyone executes it.
     let r = slash("tasks/2");
@@ -346,9 +366,13 @@ async fn avs_owners_veto_committees_and_reward_payers_drive_every_other_command(
     };
     assert_eq!(
         r["responses"][0],
-        json!({"@type": "/aegis.slashing.v1.MsgExecuteSlashResponse", "slashed": [{"strategy": "uaegis", "magnitude": "250000000000000000", "tokens": (val0_tokens / 4).to_string()}]}),
+        json!({"@type": "/aegis.slashing.v1.MsgExecuteSlashResponse", "slashed": [{"strategy": "uaegis", "magnitude": "250000000000000000", "tokens": (val0_tokens / 4).to_string()}], "expired": false}),
         "{r}"
     );
+    let executed = aegisd(&net, &["query", "slashing", "slash", "2"])["slash"].clone();
+    assert_eq!((&executed["status"], &executed["resolved_by"], &executed["resolved_height"]), (&json!("executed"), &json!(staker2), &json!(r["height"].as_u64().unwrap().to_string())), "{executed}");
+    assert_eq!(executed["slashed"], r["responses"][0]["slashed"], "{executed}");
+    assert_eq!(ids(&[]), vec!["1", "2"]);
     assert_eq!(stake_of(&net, &val0, "uaegis")["max_magnitude"], "750000000000000000");
 
     // Liveness: val0 signs.

@@ -136,6 +136,9 @@ impl Query for AvsQuery {
     async fn allocations(&self, req: Request<QueryAllocationsRequest>) -> Result<Response<QueryAllocationsResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let op = parse_address(&req.get_ref().operator)?;
+        if snapshot.operator(&op).await.map_err(to_status)?.is_none() {
+            return Err(Status::not_found(format!("{op} is not a registered operator")));
+        }
         let params = snapshot.avs_params().await.map_err(to_status)?;
         let now = crate::app::last_block_time(&snapshot).await.map_err(to_status)?;
         let d = snapshot.allocation_delay(&op).await.map_err(to_status)?;

@@ -8,6 +8,7 @@ use super::msgs::consumer_key;
 use super::state::{ConsumerParams, CONSUMER_SET};
 use super::{Consumer as Stored, ProviderRead};
 use crate::avs::AvsRead;
+use crate::delegation::DelegationRead;
 use crate::query::{parse_address, request_snapshot, to_status};
 
 #[derive(Clone)]
@@ -135,6 +136,9 @@ impl Query for ProviderQuery {
     async fn operator_consumers(&self, req: Request<QueryOperatorConsumersRequest>) -> Result<Response<QueryOperatorConsumersResponse>, Status> {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let op = parse_address(&req.get_ref().operator)?;
+        if snapshot.operator(&op).await.map_err(to_status)?.is_none() {
+            return Err(Status::not_found(format!("{op} is not a registered operator")));
+        }
         let mut opt_ins = Vec::new();
         for (avs_id, set_id, reg) in snapshot.registrations(&op).await.map_err(to_status)? {
             if set_id != CONSUMER_SET || !reg.registered || snapshot.consumer(avs_id).await.map_err(to_status)?.is_none() {

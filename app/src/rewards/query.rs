@@ -7,6 +7,7 @@ use tonic::{Request, Response, Status};
 
 use super::state::submissions_prefix;
 use super::RewardsRead;
+use crate::avs::AvsRead;
 use crate::delegation::DelegationRead;
 use crate::query::{page_keys, parse_address, request_snapshot, to_status};
 
@@ -66,7 +67,11 @@ impl Query for RewardsQuery {
         let snapshot = request_snapshot(&self.storage, &req)?;
         let op = parse_address(&req.get_ref().operator)?;
         let stored = snapshot.operator(&op).await.map_err(to_status)?.ok_or_else(|| Status::not_found(format!("{op} is not a registered operator")))?;
-        let bps = snapshot.avs_commission(&op, req.get_ref().avs_id).await.map_err(to_status)?.unwrap_or(stored.commission_rate_bps);
+        let avs_id = req.get_ref().avs_id;
+        if snapshot.avs(avs_id).await.map_err(to_status)?.is_none() {
+            return Err(Status::not_found(format!("AVS {avs_id} does not exist")));
+        }
+        let bps = snapshot.avs_commission(&op, avs_id).await.map_err(to_status)?.unwrap_or(stored.commission_rate_bps);
         Ok(Response::new(QueryAvsCommissionResponse { commission_bps: bps }))
     }
 }

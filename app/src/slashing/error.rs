@@ -16,8 +16,8 @@ pub enum SlashingError {
     EvidenceReused { avs_id: u64, evidence_ref: String },
     #[error("slashing {requested} more {denom} magnitude from {operator} in epoch {epoch} would exceed the per-epoch cap {cap} ({used} used); retry after height {next_epoch_height}")]
     EpochCapExceeded { operator: String, denom: String, epoch: u64, requested: u128, used: u128, cap: u128, next_epoch_height: u64 },
-    #[error("pending slash {id} does not exist (executed, vetoed or never made)")]
-    UnknownPendingSlash { id: u64 },
+    #[error("slash {id} does not exist")]
+    UnknownSlash { id: u64 },
     #[error("{member} is not on the veto committee of operator set {avs_id}/{set_id}")]
     NotVetoMember { member: String, avs_id: u64, set_id: u32 },
     #[error("the veto window of slash {id} closed at {closed_at} (block time {now})")]
@@ -36,6 +36,8 @@ pub enum SlashingError {
     BadField { field: &'static str, len: usize, max: usize },
     #[error("invalid slashing params: {0}")]
     InvalidParams(String),
+    #[error("slash {id} {outcome} at height {height}")]
+    SlashResolved { id: u64, outcome: &'static str, height: u64 },
 }
 
 impl ErrorCode for SlashingError {
@@ -53,7 +55,7 @@ impl ErrorCode for SlashingError {
             NothingAllocated { .. } => 6,
             EvidenceReused { .. } => 7,
             EpochCapExceeded { .. } => 8,
-            UnknownPendingSlash { .. } => 9,
+            UnknownSlash { .. } => 9,
             NotVetoMember { .. } => 10,
             VetoWindowClosed { .. } => 11,
             AlreadyVetoed { .. } => 12,
@@ -63,6 +65,7 @@ impl ErrorCode for SlashingError {
             StillJailed { .. } => 16,
             BadField { .. } => 17,
             InvalidParams(_) => 18,
+            SlashResolved { .. } => 19,
         }
     }
 }

@@ -10,6 +10,11 @@
 //! reference is used at most once per AVS, and a per-epoch cap bounds what
 //! all AVSs together can take from one operator in one strategy.
 //!
+//! A request to a set with a veto committee gets an id and one record
+//! (`slashing/slash/<id>`) that stays after it resolves: pending, then
+//! vetoed, executed (with what it took) or expired (the operator stopped
+//! being slashable by the set before anyone executed it).
+//!
 //! A provider double-sign slashes the operator's whole native stake by
 //! `slash_fraction_double_sign` (every allocation piece and the
 //! unallocated rest alike), tombstones it and removes it from the
@@ -28,4 +33,4 @@ pub mod state;
 
 pub use error::SlashingError;
 pub use params::SlashingParams;
-pub use state::{PendingSlash, SigningInfo, SlashingRead, SlashingWrite};
+pub use state::{AvsSlash, SigningInfo, SlashStatus, SlashingRead, SlashingWrite};

@@ -7,7 +7,7 @@ use tendermint::abci::{Event, EventAttributeIndexExt};
 use tendermint_proto::google::protobuf::Any;
 
 use super::state::{slash_event, Slashed};
-use super::{PendingSlash, SlashingError, SlashingRead, SlashingWrite};
+use super::{AvsSlash, SlashStatus, SlashingError, SlashingRead, SlashingWrite};
 use crate::avs::AvsRead;
 use crate::delegation::{DelegationError, DelegationRead, DelegationWrite};
 use crate::error::AppResult;
@@ -78,8 +78,11 @@ impl Msg {
                 Ok(response("/aegis.slashing.v1.MsgVetoSlashResponse", &pb::MsgVetoSlashResponse { cancelled }))
             }
             Msg::ExecuteSlash(m) => {
-                let s = m.check_and_execute(state).await?;
-                Ok(response("/aegis.slashing.v1.MsgExecuteSlashResponse", &pb::MsgExecuteSlashResponse { slashed: slashed_to_proto(&s) }))
+                let resp = match m.check_and_execute(state).await? {
+                    ExecuteOutcome::Executed(s) => pb::MsgExecuteSlashResponse { slashed: slashed_to_proto(&s), expired: false },
+                    ExecuteOutcome::Expired => pb::MsgExecuteSlashResponse { slashed: vec![], expired: true },
+                };
+                Ok(response("/aegis.slashing.v1.MsgExecuteSlashResponse", &resp))
             }
             Msg::Unjail(m) => {
                 m.check_and_execute(state).await?;
@@ -219,7 +222,7 @@ impl SlashOperator {
         }
         let id = state.next_slash_id().await?;
         let executable_at = now.saturating_add(set.veto_window_seconds as i64);
-        state.put_pending_slash(&PendingSlash {
+        state.put_new_slash(&AvsSlash {
             id,
             operator: op,
             avs_id,
@@ -231,6 +234,12 @@ impl SlashOperator {
             submitted_at: now,
             executable_at,
             vetoes: vec![],
+            submitted_height: state.block_height(),
+            status: SlashStatus::Pending,
+            resolved_height: 0,
+            resolved_at: 0,
+            resolved_by: None,
+            slashed: vec![],
         })?;
         state.put_evidence_used(avs_id, &self.evidence_ref, &format!("pending {id}"))?;
         state.record(Event::new(
@@ -262,7 +271,10 @@ impl VetoSlash {
     /// Returns true when this veto cancelled the slash.
     pub async fn check_and_execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<bool> {
         let id = self.slash_id;
-        let mut p = state.pending_slash(id).await?.ok_or(SlashingError::UnknownPendingSlash { id })?;
+        let mut p = state.avs_slash(id).await?.ok_or(SlashingError::UnknownSlash { id })?;
+        if p.status != SlashStatus::Pending {
+            return Err(p.resolved_error().into());
+        }
         let set = state.require_operator_set(p.avs_id, p.set_id).await?;
         if !set.veto_committee.contains(&self.member) {
             return Err(SlashingError::NotVetoMember { member: self.member.to_string(), avs_id: p.avs_id, set_id: p.set_id }.into());
@@ -277,11 +289,12 @@ impl VetoSlash {
         p.vetoes.push(self.member);
         let cancelled = p.vetoes.len() >= set.veto_threshold as usize;
         if cancelled {
-            state.delete_pending_slash(&p)?;
+            p.status = SlashStatus::Vetoed;
+            p.resolved_height = state.block_height();
+            p.resolved_at = now;
             state.put_evidence_used(p.avs_id, &p.evidence_ref, &format!("vetoed {id}"))?;
-        } else {
-            state.put_pending_slash(&p)?;
         }
+        state.update_slash(&p, SlashStatus::Pending)?;
         state.record(Event::new(
             "veto_slash",
             [("slash_id", id.to_string()).index(), ("member", self.member.to_string()).index(), ("cancelled", cancelled.to_string()).no_index()],
@@ -303,18 +316,50 @@ impl ExecuteSlash {
 
     /// Apply a pending slash after its window, exactly as an immediate slash
     /// would at this block. If it fails (e.g. the epoch cap), it stays
-    /// pending and can be executed later.
-    pub async fn check_and_execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<Vec<Slashed>> {
+    /// pending and can be executed later. If the operator is no longer
+    /// slashable by the set (deregistered and past `slashable_until`), it
+    /// can never apply: it is recorded as expired and the message succeeds.
+    pub async fn check_and_execute<S: StoreWrite + Send>(&self, state: &mut S) -> AppResult<ExecuteOutcome> {
         let id = self.slash_id;
-        let p = state.pending_slash(id).await?.ok_or(SlashingError::UnknownPendingSlash { id })?;
+        let mut p = state.avs_slash(id).await?.ok_or(SlashingError::UnknownSlash { id })?;
+        if p.status != SlashStatus::Pending {
+            return Err(p.resolved_error().into());
+        }
         let now = state.block_time();
         if now < p.executable_at {
             return Err(SlashingError::VetoWindowOpen { id, executable_at: p.executable_at, now, left: p.executable_at - now }.into());
         }
+        p.resolved_height = state.block_height();
+        p.resolved_at = now;
+        p.resolved_by = Some(self.executor);
+        if !state.registration(&p.operator, p.avs_id, p.set_id).await?.slashable(now) {
+            p.status = SlashStatus::Expired;
+            state.update_slash(&p, SlashStatus::Pending)?;
+            state.put_evidence_used(p.avs_id, &p.evidence_ref, &format!("expired {id}"))?;
+            state.record(Event::new(
+                "expire_slash",
+                [
+                    ("slash_id", id.to_string()).index(),
+                    ("operator", p.operator.to_string()).index(),
+                    ("avs_id", p.avs_id.to_string()).index(),
+                    ("operator_set_id", p.set_id.to_string()).no_index(),
+                ],
+            ));
+            return Ok(ExecuteOutcome::Expired);
+        }
         let slashed = apply_slash(state, &p.operator, p.avs_id, p.set_id, &p.strategies, p.wad_to_slash, &p.evidence_ref, Some(id)).await?;
-        state.delete_pending_slash(&p)?;
-        Ok(slashed)
+        p.status = SlashStatus::Executed;
+        p.slashed = slashed.clone();
+        state.update_slash(&p, SlashStatus::Pending)?;
+        Ok(ExecuteOutcome::Executed(slashed))
     }
+}
+
+/// What `MsgExecuteSlash` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecuteOutcome {
+    Executed(Vec<Slashed>),
+    Expired,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -20,16 +20,18 @@ mod keys {
 
     pub const PARAMS: &str = "slashing/params";
     pub const NEXT_ID: &str = "slashing/next_slash_id";
-    pub const PENDING: &str = "slashing/pending/";
+    pub const SLASH: &str = "slashing/slash/";
 
-    pub fn pending(id: u64) -> String {
-        format!("{PENDING}{id:020}")
+    pub fn slash(id: u64) -> String {
+        format!("{SLASH}{id:020}")
     }
-    pub fn pending_of(op: &Address) -> String {
-        format!("slashing/pending_by_operator/{}/", op.to_hex())
-    }
-    pub fn pending_by_op(op: &Address, id: u64) -> String {
-        format!("slashing/pending_by_operator/{}/{id:020}", op.to_hex())
+    /// Index prefix of the slashes matching a filter (each part `*` when
+    /// unfiltered). Every slash is written under all seven filtered
+    /// combinations, so any filter is one prefix scan.
+    pub fn slash_index(op: Option<&Address>, avs: Option<u64>, status: Option<&str>) -> String {
+        let op = op.map_or("*".to_string(), |o| o.to_hex());
+        let avs = avs.map_or("*".to_string(), |a| format!("{a:020}"));
+        format!("slashing/slash_index/{op}/{avs}/{}/", status.unwrap_or("*"))
     }
     pub fn evidence(avs: u64, evidence_ref: &str) -> String {
         use sha2::{Digest, Sha256};
@@ -49,13 +51,43 @@ mod keys {
     }
 }
 
-pub fn pending_prefix() -> &'static str {
-    keys::PENDING
+/// The key prefix to page over for the slashes matching a filter; keys
+/// under it end in the zero-padded slash id.
+pub fn slashes_prefix(op: Option<&Address>, avs: Option<u64>, status: Option<SlashStatus>) -> String {
+    if op.is_none() && avs.is_none() && status.is_none() {
+        return keys::SLASH.to_string();
+    }
+    keys::slash_index(op, avs, status.map(|s| s.as_str()))
 }
 
-/// A slash waiting out its set's veto window.
+/// Where a slash request stands. Pending until vetoed, executed or
+/// expired; the last three are final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlashStatus {
+    Pending,
+    Vetoed,
+    Executed,
+    Expired,
+}
+
+impl SlashStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlashStatus::Pending => "pending",
+            SlashStatus::Vetoed => "vetoed",
+            SlashStatus::Executed => "executed",
+            SlashStatus::Expired => "expired",
+        }
+    }
+}
+
+/// One AVS slash request that went through a veto window, from request to
+/// outcome: a single record per id, updated in place when it resolves
+/// (never copied per staker). Its vetoes, and for an executed slash what
+/// it took, stay with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingSlash {
+pub struct AvsSlash {
     pub id: u64,
     pub operator: Address,
     pub avs_id: u64,
@@ -67,6 +99,29 @@ pub struct PendingSlash {
     pub submitted_at: i64,
     pub executable_at: i64,
     pub vetoes: Vec<Address>,
+    pub submitted_height: u64,
+    pub status: SlashStatus,
+    /// Height and block time of the veto, execution or expiry (0 while
+    /// pending).
+    pub resolved_height: u64,
+    pub resolved_at: i64,
+    /// The sender of the MsgExecuteSlash that executed or expired it.
+    pub resolved_by: Option<Address>,
+    /// What an executed slash took, per strategy.
+    pub slashed: Vec<Slashed>,
+}
+
+impl AvsSlash {
+    /// The error for acting on a slash that is no longer pending.
+    pub fn resolved_error(&self) -> SlashingError {
+        let outcome = match self.status {
+            SlashStatus::Expired => "expired",
+            SlashStatus::Vetoed => "was vetoed",
+            SlashStatus::Executed => "was executed",
+            SlashStatus::Pending => "is pending",
+        };
+        SlashingError::SlashResolved { id: self.id, outcome, height: self.resolved_height }
+    }
 }
 
 /// Magnitude slashed from one operator in one strategy in one epoch.
@@ -90,7 +145,7 @@ pub struct SigningInfo {
 }
 
 /// What one slash took in one strategy.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slashed {
     pub denom: String,
     pub magnitude: u128,
@@ -103,17 +158,24 @@ pub trait SlashingRead: StoreRead {
         Ok(self.read_json(keys::PARAMS).await?.unwrap_or_default())
     }
 
-    async fn pending_slash(&self, id: u64) -> AppResult<Option<PendingSlash>> {
-        self.read_json(&keys::pending(id)).await
+    /// Any slash request by id, whatever its status.
+    async fn avs_slash(&self, id: u64) -> AppResult<Option<AvsSlash>> {
+        self.read_json(&keys::slash(id)).await
     }
 
-    /// Pending slashes against an operator, oldest first.
-    async fn pending_slashes_of(&self, op: &Address) -> AppResult<Vec<PendingSlash>> {
-        let prefix = keys::pending_of(op);
+    /// The slash with this id if it is still pending.
+    async fn pending_slash(&self, id: u64) -> AppResult<Option<AvsSlash>> {
+        Ok(self.avs_slash(id).await?.filter(|p| p.status == SlashStatus::Pending))
+    }
+
+    /// Pending slashes against an operator, oldest first. O(its pending
+    /// slashes).
+    async fn pending_slashes_of(&self, op: &Address) -> AppResult<Vec<AvsSlash>> {
+        let prefix = keys::slash_index(Some(op), None, Some(SlashStatus::Pending.as_str()));
         let mut out = Vec::new();
         for (k, _) in self.read_prefix(&prefix).await? {
             if let Ok(id) = k[prefix.len()..].parse() {
-                if let Some(p) = self.pending_slash(id).await? {
+                if let Some(p) = self.avs_slash(id).await? {
                     out.push(p);
                 }
             }
@@ -152,14 +214,29 @@ pub trait SlashingWrite: StoreWrite {
         Ok(id)
     }
 
-    fn put_pending_slash(&mut self, p: &PendingSlash) -> AppResult<()> {
-        self.write_json(keys::pending(p.id), p)?;
-        self.write_bytes(keys::pending_by_op(&p.operator, p.id), vec![])
+    /// Write a new slash record and its index entries (7 keys, whatever
+    /// the number of slashes or stakers).
+    fn put_new_slash(&mut self, p: &AvsSlash) -> AppResult<()> {
+        self.write_json(keys::slash(p.id), p)?;
+        for key in index_keys(p, p.status, true) {
+            self.write_bytes(key, vec![])?;
+        }
+        Ok(())
     }
 
-    fn delete_pending_slash(&mut self, p: &PendingSlash) -> AppResult<()> {
-        self.delete_key(keys::pending(p.id))?;
-        self.delete_key(keys::pending_by_op(&p.operator, p.id))
+    /// Rewrite a slash record; when its status changed from `before`, move
+    /// its status index entries (4 deletes, 4 writes).
+    fn update_slash(&mut self, p: &AvsSlash, before: SlashStatus) -> AppResult<()> {
+        self.write_json(keys::slash(p.id), p)?;
+        if before != p.status {
+            for key in index_keys(p, before, false) {
+                self.delete_key(key)?;
+            }
+            for key in index_keys(p, p.status, false) {
+                self.write_bytes(key, vec![])?;
+            }
+        }
+        Ok(())
     }
 
     /// Mark an evidence reference used; `what` says by what (kept for audits).
@@ -292,6 +369,24 @@ pub trait SlashingWrite: StoreWrite {
 }
 
 impl<T: StoreWrite + ?Sized> SlashingWrite for T {}
+
+/// The index keys of a slash with `status`: those naming the status, and
+/// with `with_unfiltered_status` also those that do not.
+fn index_keys(p: &AvsSlash, status: SlashStatus, with_unfiltered_status: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for op in [None, Some(&p.operator)] {
+        for avs in [None, Some(p.avs_id)] {
+            let mut statuses = vec![Some(status.as_str())];
+            if with_unfiltered_status && (op.is_some() || avs.is_some()) {
+                statuses.push(None);
+            }
+            for st in statuses {
+                out.push(format!("{}{:020}", keys::slash_index(op, avs, st), p.id));
+            }
+        }
+    }
+    out
+}
 
 /// Event for an applied slash.
 pub fn slash_event(kind: &str, op: &Address, slashed: &[Slashed], extra: Vec<(&'static str, String)>) -> Event {

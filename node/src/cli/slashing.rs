@@ -56,7 +56,7 @@ pub enum SlashingTx {
 pub enum SlashingQueryCmd {
     /// Liveness window, jail duration, slash fractions and the per-epoch slash cap.
     Params(NodeArgs),
-    /// One pending slash.
+    /// One pending slash (a resolved one answers NotFound saying what happened to it; see `slash`).
     PendingSlash {
         id: u64,
         #[command(flatten)]
@@ -64,6 +64,26 @@ pub enum SlashingQueryCmd {
     },
     /// Every pending slash.
     PendingSlashes(NodeArgs),
+    /// One slash request by id, whatever happened to it: pending, vetoed (with its vetoes), executed (with what it took) or expired.
+    Slash {
+        id: u64,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Slash requests by id, optionally only those with a status, against an operator or requested by an AVS.
+    Slashes {
+        /// Only slashes with this status.
+        #[arg(long, value_parser = ["pending", "vetoed", "executed", "expired"])]
+        status: Option<String>,
+        /// Only slashes against this operator (aegis1...).
+        #[arg(long)]
+        operator: Option<String>,
+        /// Only slashes requested by this AVS.
+        #[arg(long = "avs", value_name = "AVS_ID")]
+        avs_id: Option<u64>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// An operator's validator liveness and jail status.
     SigningInfo {
         operator: String,
@@ -124,6 +144,34 @@ pub async fn query(cmd: SlashingQueryCmd) -> Result<()> {
             })
             .await?;
             print_json(serde_json::json!({"slashes": all.iter().map(render::pending_slash).collect::<Vec<_>>()}));
+        }
+        SlashingQueryCmd::Slash { id, node } => {
+            let r = client::GrpcClient::connect(&node.grpc).await?.slashing().slash(pb::QuerySlashRequest { slash_id: id }).await?.into_inner();
+            print_json(serde_json::json!({"slash": r.slash.as_ref().map(render::slash)}));
+        }
+        SlashingQueryCmd::Slashes { status, operator, avs_id, node } => {
+            let status = match status.as_deref() {
+                None => pb::SlashStatus::Unspecified,
+                Some("pending") => pb::SlashStatus::Pending,
+                Some("vetoed") => pb::SlashStatus::Vetoed,
+                Some("executed") => pb::SlashStatus::Executed,
+                Some("expired") => pb::SlashStatus::Expired,
+                Some(other) => return Err(anyhow!("--status {other}: use pending, vetoed, executed or expired")),
+            } as i32;
+            let operator = operator.as_deref().map(addr).transpose()?.map(|a| a.to_string()).unwrap_or_default();
+            let avs_id = match avs_id {
+                Some(0) => return Err(anyhow!("--avs 0: AVS ids start at 1")),
+                Some(id) => id,
+                None => 0,
+            };
+            let q = client::GrpcClient::connect(&node.grpc).await?.slashing();
+            let all = all_pages(|pagination| {
+                let mut q = q.clone();
+                let operator = operator.clone();
+                async move { q.slashes(pb::QuerySlashesRequest { status, operator, avs_id, pagination }).await.map(|r| r.into_inner()).map(|r| (r.slashes, r.pagination)) }
+            })
+            .await?;
+            print_json(serde_json::json!({"slashes": all.iter().map(render::slash).collect::<Vec<_>>()}));
         }
         SlashingQueryCmd::SigningInfo { operator, node } => {
             let operator = addr(&operator)?.to_string();
