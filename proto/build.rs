@@ -70,6 +70,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .include_file("aegis.rs")
         .extern_path(".cosmos", "::cosmos_sdk_proto::cosmos")
         .extern_path(".tendermint", "::tendermint_proto")
+        // Only the `google.api.http` option names these; no Rust type is needed.
+        .extern_path(".google.api", "::prost_types")
         .extern_path(".google.protobuf.Any", "::tendermint_proto::google::protobuf::Any")
         .extern_path(".google.protobuf.Timestamp", "::tendermint_proto::google::protobuf::Timestamp")
         .extern_path(".google.protobuf.Duration", "::tendermint_proto::google::protobuf::Duration")
