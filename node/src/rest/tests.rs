@@ -161,6 +161,9 @@ fn responses_use_proto_names_string_int64_base64_bytes_and_typed_any() {
     #[allow(deprecated)]
     let sim = SimulateRequest { tx: None, tx_bytes: vec![0xfb, 0xff, 0x01] };
     assert_eq!(json_of("cosmos.tx.v1beta1.SimulateRequest", &sim), json!({"tx": null, "tx_bytes": "+/8B"}));
+    #[allow(deprecated)]
+    let empty = SimulateRequest { tx: None, tx_bytes: vec![] };
+    assert_eq!(json_of("cosmos.tx.v1beta1.SimulateRequest", &empty), json!({"tx": null, "tx_bytes": null}));
 }
 
 

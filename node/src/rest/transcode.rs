@@ -225,8 +225,8 @@ fn prepare_anys(msg: &mut DynamicMessage) -> Result<(), String> {
 
 /// After serialization: `@type` back to Cosmos's `/pkg.Type`, unresolved
 /// `Any`s as `{"@type", "value": base64}`, and unset singular message
-/// fields as `null` (grpc-gateway's EmitDefaults writes a nil message so;
-/// prost-reflect leaves them out).
+/// fields and empty bytes as `null` (grpc-gateway's EmitDefaults writes
+/// Go's nil so; prost-reflect leaves messages out and bytes as "").
 fn finish(json: &mut serde_json::Value, desc: &MessageDescriptor) {
     let Some(obj) = json.as_object_mut() else { return };
     if desc.full_name() == "google.protobuf.Any" {
@@ -251,6 +251,10 @@ fn finish(json: &mut serde_json::Value, desc: &MessageDescriptor) {
         return;
     }
     for field in desc.fields() {
+        // Go decodes empty bytes as nil, which the gateway writes as null.
+        if field.kind() == Kind::Bytes && !field.is_list() && obj.get(field.name()).is_some_and(|v| v == "") {
+            obj.insert(field.name().to_string(), serde_json::Value::Null);
+        }
         let Kind::Message(m) = field.kind() else { continue };
         if field.is_map() {
             if let Some(serde_json::Value::Object(entries)) = obj.get_mut(field.name()) {
