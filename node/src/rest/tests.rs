@@ -192,3 +192,19 @@ fn nested_anys_resolve_and_unknown_ones_keep_their_bytes() {
     );
     assert_eq!(json["tx"]["body"]["timeout_height"], "0");
 }
+
+#[test]
+fn the_keplr_chain_info_matches_the_devnet() {
+    let info: serde_json::Value = serde_json::from_str(include_str!("../../../docs/keplr-devnet-chain-info.json")).unwrap();
+    // scripts/devnet.sh: chain id aegis-devnet, base port 26600; node 0's RPC +57, REST +54.
+    assert_eq!(info["chainId"], "aegis-devnet");
+    assert_eq!(info["rpc"], "http://127.0.0.1:26657");
+    let node0 = crate::testnet::NodeSpec::new(0, "/unused".into(), 26600).unwrap();
+    assert_eq!(info["rest"], format!("http://127.0.0.1:{}", node0.api_port));
+    assert_eq!(info["bech32Config"]["bech32PrefixAccAddr"], aegis_app::types::ADDRESS_PREFIX);
+    assert_eq!(format!("m/44'/{}'/0'/0/0", info["bip44"]["coinType"]), aegis_app::signer::HD_PATH);
+    assert_eq!(info["currencies"][0]["coinMinimalDenom"], aegis_app::types::NATIVE_DENOM);
+    assert_eq!(info["feeCurrencies"][0]["coinMinimalDenom"], aegis_app::types::NATIVE_DENOM);
+    let low = info["feeCurrencies"][0]["gasPriceStep"]["low"].as_f64().unwrap();
+    assert_eq!(format!("{low}{}", aegis_app::types::NATIVE_DENOM), crate::config::AppConfig::default().minimum_gas_prices);
+}
