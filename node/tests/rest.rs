@@ -234,6 +234,16 @@ async fn the_rest_api_serves_queries_txs_cors_and_clear_errors() {
     // the faucet's address and a signed tx).
     let tx2 = signed_send(&net, &faucet, &to, 1).await;
     run_readme_examples(&rest.url, &addr, &b64(&tx2), &tx_hash(&tx2));
+    assert_eq!(rest.wait_tx(&tx_hash(&tx2))["tx_response"]["code"], 0);
+
+    // Stock cosmjs signs; fetch() does the rest (node/tests/clients/cosmjs/lcd.mjs).
+    let cosmjs = repo_root().join("node/tests/clients/cosmjs");
+    assert!(cosmjs.join("node_modules/@cosmjs/stargate").exists(), "cosmjs is not installed: run `npm ci` in {}", cosmjs.display());
+    let out = Command::new("node").arg("lcd.mjs").arg(net.dir.path().join("endpoints.json")).current_dir(&cosmjs).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "lcd.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!((summary["ok"].clone(), summary["recipient_balance"].clone()), (json!(true), json!("777")));
 
     // CORS from app.toml: restart the node with one allowed origin.
     net.kill_cometbft(0);
