@@ -66,7 +66,7 @@ pub async fn call(channel: &Channel, path: &str, request: Vec<u8>, height: Optio
         let v: MetadataValue<_> = h.parse().map_err(|_| Status::invalid_argument(format!("{HEIGHT} header {h:?} is not a valid value")))?;
         req.metadata_mut().insert(HEIGHT, v);
     }
-    let path = tonic::codegen::http::uri::PathAndQuery::from_maybe_shared(path.to_string()).map_err(|e| Status::internal(format!("gRPC path {path:?}: {e}")))?;
+    let path: tonic::codegen::http::uri::PathAndQuery = path.parse().map_err(|e| Status::internal(format!("gRPC path {path:?}: {e}")))?;
     let resp = grpc.unary(req, path, RawCodec).await?;
     let height = resp.metadata().get(HEIGHT).and_then(|v| v.to_str().ok()).map(str::to_string);
     Ok(Reply { bytes: resp.into_inner(), height })
