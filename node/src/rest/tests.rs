@@ -208,3 +208,31 @@ fn the_keplr_chain_info_matches_the_devnet() {
     let low = info["feeCurrencies"][0]["gasPriceStep"]["low"].as_f64().unwrap();
     assert_eq!(format!("{low}{}", aegis_app::types::NATIVE_DENOM), crate::config::AppConfig::default().minimum_gas_prices);
 }
+
+#[test]
+fn ibc_client_states_render_from_ibc_protos_descriptors() {
+    use ibc_proto_052::google::protobuf::{Any, Duration};
+    use ibc_proto_052::ibc::core::client::v1::{Height, QueryClientStateResponse};
+    use ibc_proto_052::ibc::lightclients::tendermint::v1::{ClientState, Fraction};
+    let cs = ClientState {
+        chain_id: "aegis-devnet-b".into(),
+        trust_level: Some(Fraction { numerator: 1, denominator: 3 }),
+        trusting_period: Some(Duration { seconds: 100, nanos: 0 }),
+        latest_height: Some(Height { revision_number: 0, revision_height: 5 }),
+        ..Default::default()
+    };
+    let resp = QueryClientStateResponse {
+        client_state: Some(Any { type_url: "/ibc.lightclients.tendermint.v1.ClientState".into(), value: cs.encode_to_vec() }),
+        proof: vec![],
+        proof_height: Some(Height { revision_number: 0, revision_height: 9 }),
+    };
+    let json = json_of("ibc.core.client.v1.QueryClientStateResponse", &resp);
+    let state = &json["client_state"];
+    assert_eq!(state["@type"], "/ibc.lightclients.tendermint.v1.ClientState");
+    assert_eq!(state["chain_id"], "aegis-devnet-b");
+    assert_eq!(state["trust_level"], json!({"numerator": "1", "denominator": "3"}));
+    assert_eq!(state["trusting_period"], "100s");
+    assert_eq!(state["latest_height"], json!({"revision_number": "0", "revision_height": "5"}));
+    assert_eq!(state["frozen_height"], json!(null));
+    assert_eq!((json["proof"].clone(), json["proof_height"]["revision_height"].clone()), (json!(null), json!("9")));
+}
