@@ -5,6 +5,7 @@
 //! annotations gains routes; nothing here names a service.
 
 pub mod error;
+pub mod json;
 pub mod route;
 pub mod transcode;
 pub mod upstream;
@@ -85,8 +86,8 @@ impl Gateway {
         let reply = upstream::call(&self.channel, &route.grpc_path(), request.encode_to_vec(), height).await?;
         let response = DynamicMessage::decode(route.method.output(), reply.bytes.as_slice())
             .map_err(|e| RestError::internal(format!("decoding {} from the gRPC server: {e}", route.method.output().full_name())))?;
-        let json = transcode::to_json(&response)?;
-        let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], json.to_string()).into_response();
+        let json = json::to_json_text(&response)?;
+        let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], json).into_response();
         // The height the answer is for: the server's, else the one asked for.
         if let Some(h) = reply.height.as_deref().or(height).and_then(|h| HeaderValue::from_str(h).ok()) {
             resp.headers_mut().insert(upstream::HEIGHT, h.clone());

@@ -7,7 +7,8 @@ use prost_reflect::{DescriptorPool, DynamicMessage};
 use serde_json::json;
 
 use super::route::{Lookup, PathTemplate, RouteTable, Segment};
-use super::transcode::{build_request, to_json};
+use super::json::{to_json, to_json_text};
+use super::transcode::build_request;
 
 fn pool() -> DescriptorPool {
     super::descriptor_pool().unwrap()
@@ -235,4 +236,19 @@ fn ibc_client_states_render_from_ibc_protos_descriptors() {
     assert_eq!(state["latest_height"], json!({"revision_number": "0", "revision_height": "5"}));
     assert_eq!(state["frozen_height"], json!(null));
     assert_eq!((json["proof"].clone(), json["proof_height"]["revision_height"].clone()), (json!(null), json!("9")));
+}
+
+#[test]
+fn response_text_keeps_field_order_with_type_first() {
+    let account = BaseAccount { address: "aegis1x".into(), pub_key: None, account_number: 7, sequence: 3 };
+    let resp = QueryAccountResponse {
+        account: Some(cosmos_sdk_proto::Any { type_url: "/cosmos.auth.v1beta1.BaseAccount".into(), value: account.encode_to_vec() }),
+    };
+    let desc = pool().get_message_by_name("cosmos.auth.v1beta1.QueryAccountResponse").unwrap();
+    let text = to_json_text(&DynamicMessage::decode(desc, resp.encode_to_vec().as_slice()).unwrap()).unwrap();
+    assert_eq!(text, r#"{"account":{"@type":"/cosmos.auth.v1beta1.BaseAccount","address":"aegis1x","pub_key":null,"account_number":"7","sequence":"3"}}"#);
+    let bal = QueryBalanceResponse { balance: Some(Coin { denom: "uaegis".into(), amount: "5".into() }) };
+    let desc = pool().get_message_by_name("cosmos.bank.v1beta1.QueryBalanceResponse").unwrap();
+    let text = to_json_text(&DynamicMessage::decode(desc, bal.encode_to_vec().as_slice()).unwrap()).unwrap();
+    assert_eq!(text, r#"{"balance":{"denom":"uaegis","amount":"5"}}"#);
 }
