@@ -41,8 +41,9 @@ impl RestError {
         RestError { status: StatusCode::PAYLOAD_TOO_LARGE, code: Code::ResourceExhausted, message: message.into() }
     }
 
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "code": self.code as i32, "message": self.message, "details": [] })
+    /// The JSON body, keys in the gateway's order.
+    pub fn body(&self) -> String {
+        format!(r#"{{"code":{},"message":{},"details":[]}}"#, self.code as i32, serde_json::Value::String(self.message.clone()))
     }
 }
 
@@ -54,7 +55,7 @@ impl From<tonic::Status> for RestError {
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
-        (self.status, [(axum::http::header::CONTENT_TYPE, "application/json")], self.body().to_string()).into_response()
+        (self.status, [(axum::http::header::CONTENT_TYPE, "application/json")], self.body()).into_response()
     }
 }
 

@@ -252,3 +252,33 @@ fn response_text_keeps_field_order_with_type_first() {
     let text = to_json_text(&DynamicMessage::decode(desc, bal.encode_to_vec().as_slice()).unwrap()).unwrap();
     assert_eq!(text, r#"{"balance":{"denom":"uaegis","amount":"5"}}"#);
 }
+
+#[test]
+fn errors_are_the_gateways_json_with_its_http_status() {
+    use super::error::RestError;
+    use tonic::Code;
+    let e = RestError::from(tonic::Status::not_found("tx not found: AB\"C"));
+    assert_eq!((e.status.as_u16(), e.body()), (404, r#"{"code":5,"message":"tx not found: AB\"C","details":[]}"#.to_string()));
+    assert_eq!(RestError::not_implemented().body(), r#"{"code":12,"message":"Not Implemented","details":[]}"#);
+    for (code, status) in [
+        (Code::InvalidArgument, 400),
+        (Code::FailedPrecondition, 400),
+        (Code::OutOfRange, 400),
+        (Code::Unauthenticated, 401),
+        (Code::PermissionDenied, 403),
+        (Code::NotFound, 404),
+        (Code::Cancelled, 408),
+        (Code::AlreadyExists, 409),
+        (Code::Aborted, 409),
+        (Code::ResourceExhausted, 429),
+        (Code::Internal, 500),
+        (Code::Unknown, 500),
+        (Code::DataLoss, 500),
+        (Code::Unimplemented, 501),
+        (Code::Unavailable, 503),
+        (Code::DeadlineExceeded, 504),
+    ] {
+        assert_eq!(RestError::new(code, "x").status.as_u16(), status, "{code:?}");
+    }
+    assert_eq!(RestError::too_large("big").status.as_u16(), 413);
+}
