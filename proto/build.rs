@@ -22,6 +22,8 @@ const COSMOS_ROOTS: &[&str] = &[
     "cosmos/bank/v1beta1/tx.proto",
     "cosmos/bank/v1beta1/genesis.proto",
     "cosmos/auth/v1beta1/query.proto",
+    // BaseAccount, which account queries return in an `Any`.
+    "cosmos/auth/v1beta1/auth.proto",
     "cosmos/tx/v1beta1/service.proto",
     "cosmos/base/tendermint/v1beta1/query.proto",
     "cosmos/crypto/secp256k1/keys.proto",
@@ -60,8 +62,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files: Vec<PathBuf> = COSMOS_ROOTS.iter().map(|f| third_party.join(f)).collect();
     files.extend(own.iter().cloned());
 
-    let fds = protox::compile(&files, [&root, &third_party])?;
-    std::fs::write(out_dir.join("aegis_descriptor.bin"), prost::Message::encode_to_vec(&fds))?;
+    // Encoded by protox itself: prost_types' options drop extensions, and the
+    // REST gateway routes by the `google.api.http` method option.
+    let encoded = protox::Compiler::new([&third_party, &root])?.include_source_info(true).include_imports(true).open_files(&files)?.encode_file_descriptor_set();
+    std::fs::write(out_dir.join("aegis_descriptor.bin"), encoded)?;
 
     let own_fds = protox::compile(&own, [&root, &third_party])?;
     tonic_build::configure()
@@ -70,6 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .include_file("aegis.rs")
         .extern_path(".cosmos", "::cosmos_sdk_proto::cosmos")
         .extern_path(".tendermint", "::tendermint_proto")
+        // Only the `google.api.http` option names these; no Rust type is needed.
+        .extern_path(".google.api", "::prost_types")
         .extern_path(".google.protobuf.Any", "::tendermint_proto::google::protobuf::Any")
         .extern_path(".google.protobuf.Timestamp", "::tendermint_proto::google::protobuf::Timestamp")
         .extern_path(".google.protobuf.Duration", "::tendermint_proto::google::protobuf::Duration")

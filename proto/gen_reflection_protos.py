@@ -292,6 +292,118 @@ PLACEMENT = {
 # cosmos/msg/v1/msg.proto only declares two custom options; the crate has no
 # Rust for it, so it is written from this fixed text. Field numbers as in
 # Cosmos SDK v0.50.
+# The `google.api.http` rule of each query method, as upstream declares it
+# (Cosmos SDK v0.50.9 `proto/cosmos/...`; ibc-go at ibc-proto's
+# IBC_GO_COMMIT `proto/ibc/...`): (verb, path, body). The REST gateway of
+# `aegisd start` routes by these, so they are emitted on the generated
+# services with `import "google/api/annotations.proto"`. A method of a
+# generated service with no entry here is gRPC-only (the Msg services,
+# like upstream).
+HTTP_RULES = {
+    "cosmos.auth.v1beta1.Query": {
+        "Accounts": ("get", "/cosmos/auth/v1beta1/accounts"),
+        "Account": ("get", "/cosmos/auth/v1beta1/accounts/{address}"),
+        "AccountAddressByID": ("get", "/cosmos/auth/v1beta1/address_by_id/{id}"),
+        "Params": ("get", "/cosmos/auth/v1beta1/params"),
+        "ModuleAccounts": ("get", "/cosmos/auth/v1beta1/module_accounts"),
+        "ModuleAccountByName": ("get", "/cosmos/auth/v1beta1/module_accounts/{name}"),
+        "Bech32Prefix": ("get", "/cosmos/auth/v1beta1/bech32"),
+        "AddressBytesToString": ("get", "/cosmos/auth/v1beta1/bech32/{address_bytes}"),
+        "AddressStringToBytes": ("get", "/cosmos/auth/v1beta1/bech32/{address_string}"),
+        "AccountInfo": ("get", "/cosmos/auth/v1beta1/account_info/{address}"),
+    },
+    "cosmos.bank.v1beta1.Query": {
+        "Balance": ("get", "/cosmos/bank/v1beta1/balances/{address}/by_denom"),
+        "AllBalances": ("get", "/cosmos/bank/v1beta1/balances/{address}"),
+        "SpendableBalances": ("get", "/cosmos/bank/v1beta1/spendable_balances/{address}"),
+        "SpendableBalanceByDenom": ("get", "/cosmos/bank/v1beta1/spendable_balances/{address}/by_denom"),
+        "TotalSupply": ("get", "/cosmos/bank/v1beta1/supply"),
+        "SupplyOf": ("get", "/cosmos/bank/v1beta1/supply/by_denom"),
+        "Params": ("get", "/cosmos/bank/v1beta1/params"),
+        "DenomMetadata": ("get", "/cosmos/bank/v1beta1/denoms_metadata/{denom=**}"),
+        "DenomMetadataByQueryString": ("get", "/cosmos/bank/v1beta1/denoms_metadata_by_query_string"),
+        "DenomsMetadata": ("get", "/cosmos/bank/v1beta1/denoms_metadata"),
+        "DenomOwners": ("get", "/cosmos/bank/v1beta1/denom_owners/{denom=**}"),
+        "DenomOwnersByQuery": ("get", "/cosmos/bank/v1beta1/denom_owners_by_query"),
+        "SendEnabled": ("get", "/cosmos/bank/v1beta1/send_enabled"),
+    },
+    "cosmos.staking.v1beta1.Query": {
+        "Validators": ("get", "/cosmos/staking/v1beta1/validators"),
+        "Validator": ("get", "/cosmos/staking/v1beta1/validators/{validator_addr}"),
+        "ValidatorDelegations": ("get", "/cosmos/staking/v1beta1/validators/{validator_addr}/delegations"),
+        "ValidatorUnbondingDelegations": ("get", "/cosmos/staking/v1beta1/validators/{validator_addr}/unbonding_delegations"),
+        "Delegation": ("get", "/cosmos/staking/v1beta1/validators/{validator_addr}/delegations/{delegator_addr}"),
+        "UnbondingDelegation": ("get", "/cosmos/staking/v1beta1/validators/{validator_addr}/delegations/{delegator_addr}/unbonding_delegation"),
+        "DelegatorDelegations": ("get", "/cosmos/staking/v1beta1/delegations/{delegator_addr}"),
+        "DelegatorUnbondingDelegations": ("get", "/cosmos/staking/v1beta1/delegators/{delegator_addr}/unbonding_delegations"),
+        "Redelegations": ("get", "/cosmos/staking/v1beta1/delegators/{delegator_addr}/redelegations"),
+        "DelegatorValidators": ("get", "/cosmos/staking/v1beta1/delegators/{delegator_addr}/validators"),
+        "DelegatorValidator": ("get", "/cosmos/staking/v1beta1/delegators/{delegator_addr}/validators/{validator_addr}"),
+        "HistoricalInfo": ("get", "/cosmos/staking/v1beta1/historical_info/{height}"),
+        "Pool": ("get", "/cosmos/staking/v1beta1/pool"),
+        "Params": ("get", "/cosmos/staking/v1beta1/params"),
+    },
+    "cosmos.tx.v1beta1.Service": {
+        "Simulate": ("post", "/cosmos/tx/v1beta1/simulate", "*"),
+        "GetTx": ("get", "/cosmos/tx/v1beta1/txs/{hash}"),
+        "BroadcastTx": ("post", "/cosmos/tx/v1beta1/txs", "*"),
+        "GetTxsEvent": ("get", "/cosmos/tx/v1beta1/txs"),
+        "GetBlockWithTxs": ("get", "/cosmos/tx/v1beta1/txs/block/{height}"),
+        "TxDecode": ("post", "/cosmos/tx/v1beta1/decode", "*"),
+        "TxEncode": ("post", "/cosmos/tx/v1beta1/encode", "*"),
+        "TxEncodeAmino": ("post", "/cosmos/tx/v1beta1/encode/amino", "*"),
+        "TxDecodeAmino": ("post", "/cosmos/tx/v1beta1/decode/amino", "*"),
+    },
+    "ibc.core.client.v1.Query": {
+        "ClientState": ("get", "/ibc/core/client/v1/client_states/{client_id}"),
+        "ClientStates": ("get", "/ibc/core/client/v1/client_states"),
+        "ConsensusState": ("get", "/ibc/core/client/v1/consensus_states/{client_id}/revision/{revision_number}/height/{revision_height}"),
+        "ConsensusStates": ("get", "/ibc/core/client/v1/consensus_states/{client_id}"),
+        "ConsensusStateHeights": ("get", "/ibc/core/client/v1/consensus_states/{client_id}/heights"),
+        "ClientStatus": ("get", "/ibc/core/client/v1/client_status/{client_id}"),
+        "ClientParams": ("get", "/ibc/core/client/v1/params"),
+        "UpgradedClientState": ("get", "/ibc/core/client/v1/upgraded_client_states"),
+        "UpgradedConsensusState": ("get", "/ibc/core/client/v1/upgraded_consensus_states"),
+    },
+    "ibc.core.connection.v1.Query": {
+        "Connection": ("get", "/ibc/core/connection/v1/connections/{connection_id}"),
+        "Connections": ("get", "/ibc/core/connection/v1/connections"),
+        "ClientConnections": ("get", "/ibc/core/connection/v1/client_connections/{client_id}"),
+        "ConnectionClientState": ("get", "/ibc/core/connection/v1/connections/{connection_id}/client_state"),
+        "ConnectionConsensusState": ("get", "/ibc/core/connection/v1/connections/{connection_id}/consensus_state/revision/{revision_number}/height/{revision_height}"),
+        "ConnectionParams": ("get", "/ibc/core/connection/v1/params"),
+    },
+    "ibc.core.channel.v1.Query": {
+        "Channel": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}"),
+        "Channels": ("get", "/ibc/core/channel/v1/channels"),
+        "ConnectionChannels": ("get", "/ibc/core/channel/v1/connections/{connection}/channels"),
+        "ChannelClientState": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/client_state"),
+        "ChannelConsensusState": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/consensus_state/revision/{revision_number}/height/{revision_height}"),
+        "PacketCommitment": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_commitments/{sequence}"),
+        "PacketCommitments": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_commitments"),
+        "PacketReceipt": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_receipts/{sequence}"),
+        "PacketAcknowledgement": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_acks/{sequence}"),
+        "PacketAcknowledgements": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_acknowledgements"),
+        "UnreceivedPackets": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_commitments/{packet_commitment_sequences}/unreceived_packets"),
+        "UnreceivedAcks": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/packet_commitments/{packet_ack_sequences}/unreceived_acks"),
+        "NextSequenceReceive": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/next_sequence"),
+        "NextSequenceSend": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/next_sequence_send"),
+        "UpgradeError": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/upgrade_error"),
+        "Upgrade": ("get", "/ibc/core/channel/v1/channels/{channel_id}/ports/{port_id}/upgrade"),
+        "ChannelParams": ("get", "/ibc/core/channel/v1/params"),
+    },
+    "ibc.applications.transfer.v1.Query": {
+        "DenomTraces": ("get", "/ibc/apps/transfer/v1/denom_traces"),
+        "DenomTrace": ("get", "/ibc/apps/transfer/v1/denom_traces/{hash=**}"),
+        "Params": ("get", "/ibc/apps/transfer/v1/params"),
+        "DenomHash": ("get", "/ibc/apps/transfer/v1/denom_hashes/{trace=**}"),
+        "EscrowAddress": ("get", "/ibc/apps/transfer/v1/channels/{channel_id}/ports/{port_id}/escrow_address"),
+        "TotalEscrowForDenom": ("get", "/ibc/apps/transfer/v1/denoms/{denom=**}/total_escrow"),
+    },
+}
+ANNOTATIONS_PROTO = "google/api/annotations.proto"
+
+
 MSG_PROTO_PATH = "cosmos/msg/v1/msg.proto"
 MSG_PROTO = """syntax = "proto3";
 
@@ -1300,11 +1412,24 @@ def emit_message(msg, pkg, names, indent):
 
 
 def emit_service(svc, pkg, names):
+    rules = HTTP_RULES.get(svc.fq, {})
+    unknown = set(rules) - {rpc for rpc, _, _, _ in svc.methods}
+    if unknown:
+        raise GenError("HTTP_RULES names methods %s.%s has not" % (svc.fq, sorted(unknown)))
     out = comment(svc.docs, "") + ["service %s {" % svc.name]
     for rpc, req, resp, docs in svc.methods:
         out += comment(docs, "  ")
-        out.append("  rpc %s(%s) returns (%s);" % (
-            rpc, type_ref(req, pkg, pkg, names), type_ref(resp, pkg, pkg, names)))
+        sig = "  rpc %s(%s) returns (%s)" % (
+            rpc, type_ref(req, pkg, pkg, names), type_ref(resp, pkg, pkg, names))
+        rule = rules.get(rpc)
+        if rule is None:
+            out.append(sig + ";")
+            continue
+        verb, path = rule[0], rule[1]
+        body = ' body: "%s"' % rule[2] if len(rule) > 2 else ""
+        out += [sig + " {",
+                '    option (google.api.http) = { %s: "%s"%s };' % (verb, path, body),
+                "  }"]
     out.append("}")
     return out
 
@@ -1466,6 +1591,8 @@ def main():
                                % (fq, fname, placed.get(top_level_type(fq))))
             if target != fname:
                 imports.add(target)
+        if any(svc.fq in HTTP_RULES for svc in entry["services"]):
+            imports.add(ANNOTATIONS_PROTO)
         lines = [header.rstrip("\n"), "", 'syntax = "proto3";', "", "package %s;" % pkg, ""]
         if imports:
             lines += ['import "%s";' % i for i in sorted(imports)] + [""]

@@ -523,7 +523,7 @@ cmd_down() {
 # twin_home SRC_HOME TWIN_HOME MONIKER BASE SRC_NODE_ID: write TWIN_HOME from
 # SRC_HOME: the same genesis and consensus key, a fresh signing state, its own
 # node key (made by CometBFT at start), state database and the ports of node
-# slot BASE (metrics BASE+55 .. gRPC BASE+59), peered with SRC and SRC's peers.
+# slot BASE (REST BASE+54, metrics BASE+55 .. gRPC BASE+59), peered with SRC and SRC's peers.
 twin_home() {
   python3 - "$@" <<'PY'
 import os, re, shutil, sys
@@ -591,6 +591,7 @@ rewrite(f"{src}/config/app.toml", f"{dst}/config/app.toml", {
     ("", "grpc_listen"): f'"127.0.0.1:{grpc}"',
     ("", "cometbft_rpc"): f'"http://127.0.0.1:{rpc}"',
     ("", "metrics_listen"): f'"127.0.0.1:{metrics}"',
+    ("", "api_listen"): f'"127.0.0.1:{base + 54}"',
     ("", "db_dir"): '"data/aegis.db"',
 })
 print(f"http://127.0.0.1:{rpc}\ttcp://127.0.0.1:{abci}")

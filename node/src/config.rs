@@ -22,6 +22,14 @@ pub struct AppConfig {
     /// Prometheus endpoint (`/metrics`); empty disables it.
     #[serde(default)]
     pub metrics_listen: String,
+    /// REST (LCD) API address, the Cosmos SDK's `api.address`; empty
+    /// disables it (and is what an app.toml written before it had means).
+    #[serde(default)]
+    pub api_listen: String,
+    /// Origins the REST API answers with CORS headers: `["*"]` allows any,
+    /// empty sends none.
+    #[serde(default)]
+    pub api_cors_allowed_origins: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -33,6 +41,8 @@ impl Default for AppConfig {
             minimum_gas_prices: "0.025uaegis".into(),
             db_dir: "data/aegis.db".into(),
             metrics_listen: "127.0.0.1:26655".into(),
+            api_listen: "127.0.0.1:1317".into(),
+            api_cors_allowed_origins: vec![],
         }
     }
 }

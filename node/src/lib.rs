@@ -12,5 +12,6 @@ pub mod keys;
 pub mod metrics;
 pub mod relayer;
 pub mod render;
+pub mod rest;
 pub mod start;
 pub mod testnet;

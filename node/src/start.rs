@@ -1,5 +1,5 @@
-//! `aegisd start`: the ABCI server CometBFT connects to and the gRPC server
-//! clients use, over one RocksDB-backed store.
+//! `aegisd start`: the ABCI server CometBFT connects to, and the gRPC server
+//! and REST (LCD) API clients use, over one RocksDB-backed store.
 
 use std::path::Path;
 
@@ -35,11 +35,26 @@ pub async fn start(home: &Path) -> Result<()> {
     let abci_addr = cfg.abci_listen.clone();
     let grpc_addr = cfg.grpc_listen.parse().with_context(|| format!("grpc_listen {:?}", cfg.grpc_listen))?;
     info!(abci = %abci_addr, grpc = %grpc_addr, cometbft_rpc = %cfg.cometbft_rpc, "aegisd listening");
+    let rest = match cfg.api_listen.as_str() {
+        "" => None,
+        a => Some(crate::rest::RestConfig {
+            listen: a.parse().with_context(|| format!("api_listen {a:?}"))?,
+            grpc: grpc_addr,
+            cors_allowed_origins: cfg.api_cors_allowed_origins.clone(),
+        }),
+    };
+    let rest = async move {
+        match rest {
+            Some(r) => crate::rest::serve(r).await,
+            None => std::future::pending().await,
+        }
+    };
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = abci.listen_tcp(abci_addr) => r.map_err(|e| anyhow!("ABCI server: {e}"))?,
         r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc) => r.context("gRPC server")?,
+        r = rest => r.context("REST API")?,
         _ = tokio::signal::ctrl_c() => info!("interrupted; stopping"),
         _ = term.recv() => info!("terminated; stopping"),
     }

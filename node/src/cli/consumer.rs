@@ -43,7 +43,7 @@ pub struct JoinArgs {
     /// also gives a peer. Without it the genesis is built from the provider's consumer genesis alone.
     #[arg(long)]
     genesis: Option<String>,
-    /// Ports of the new node: metrics base+55, p2p +56, RPC +57, ABCI +58, gRPC +59.
+    /// Ports of the new node: REST API base+54, metrics +55, p2p +56, RPC +57, ABCI +58, gRPC +59.
     #[arg(long, default_value_t = 26600)]
     base_port: u16,
     /// The node's moniker (default: the --from key's name).

@@ -66,7 +66,7 @@ enum Cmd {
     Init {
         #[arg(long, default_value = "aegis-local")]
         chain_id: String,
-        /// Ports: metrics base+55, p2p +56, RPC +57, ABCI +58, gRPC +59.
+        /// Ports: REST API base+54, metrics +55, p2p +56, RPC +57, ABCI +58, gRPC +59.
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
     },

@@ -16,7 +16,7 @@ pub enum TestnetCmd {
         output: PathBuf,
         #[arg(long, default_value = "aegis-devnet")]
         chain_id: String,
-        /// Node i uses metrics base+55+10i, p2p +56, RPC +57, ABCI +58, gRPC +59.
+        /// Node i uses REST API base+54+10i, metrics +55, p2p +56, RPC +57, ABCI +58, gRPC +59.
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
         /// Withdrawal escrow (and so unbonding period, and AVS deallocation delay), seconds.

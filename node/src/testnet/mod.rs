@@ -97,12 +97,13 @@ pub struct NodeSpec {
     pub abci_port: u16,
     pub grpc_port: u16,
     pub metrics_port: u16,
+    pub api_port: u16,
     node_key: ed25519_consensus::SigningKey,
     validator_key: ed25519_consensus::SigningKey,
 }
 
 impl NodeSpec {
-    /// Ports of node `i` from a base port: metrics base+55+10i, p2p +56, RPC +57, ABCI +58, gRPC +59.
+    /// Ports of node `i` from a base port: REST API base+54+10i, metrics +55, p2p +56, RPC +57, ABCI +58, gRPC +59.
     pub fn new(i: usize, home: PathBuf, base_port: u16) -> Result<Self> {
         let off = base_port.checked_add(56 + 10 * i as u16).context("port out of range; lower --base-port")?;
         let metrics_port = off - 1;
@@ -115,6 +116,7 @@ impl NodeSpec {
             abci_port: off + 2,
             grpc_port: off + 3,
             metrics_port,
+            api_port: off - 2,
             node_key: random_ed25519(),
             validator_key: random_ed25519(),
         })
@@ -134,6 +136,7 @@ impl NodeSpec {
             grpc_listen: format!("127.0.0.1:{}", self.grpc_port),
             cometbft_rpc: format!("http://127.0.0.1:{}", self.rpc_port),
             metrics_listen: format!("127.0.0.1:{}", self.metrics_port),
+            api_listen: format!("127.0.0.1:{}", self.api_port),
             ..AppConfig::default()
         }
     }
@@ -226,6 +229,7 @@ struct NodeEndpoints {
     moniker: String,
     rpc: String,
     grpc: String,
+    rest: String,
     abci: String,
     metrics: String,
     home: String,
@@ -248,6 +252,7 @@ fn chain_endpoints(chain_id: &str, role: &str, nodes: &[NodeSpec], accounts: Vec
                 moniker: n.moniker.clone(),
                 rpc: format!("http://127.0.0.1:{}", n.rpc_port),
                 grpc: format!("http://127.0.0.1:{}", n.grpc_port),
+                rest: format!("http://127.0.0.1:{}", n.api_port),
                 abci: format!("tcp://127.0.0.1:{}", n.abci_port),
                 metrics: format!("http://127.0.0.1:{}/metrics", n.metrics_port),
                 home: n.home.display().to_string(),
