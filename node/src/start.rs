@@ -33,13 +33,14 @@ pub async fn start(home: &Path) -> Result<()> {
         .finish()
         .ok_or_else(|| anyhow!("incomplete ABCI server"))?;
     let abci_addr = cfg.abci_listen.clone();
+    let max_tx_bytes = crate::grpc::max_tx_bytes(home)?;
     let grpc_addr = cfg.grpc_listen.parse().with_context(|| format!("grpc_listen {:?}", cfg.grpc_listen))?;
     info!(abci = %abci_addr, grpc = %grpc_addr, cometbft_rpc = %cfg.cometbft_rpc, "aegisd listening");
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = abci.listen_tcp(abci_addr) => r.map_err(|e| anyhow!("ABCI server: {e}"))?,
-        r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc) => r.context("gRPC server")?,
+        r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc, max_tx_bytes) => r.context("gRPC server")?,
         _ = tokio::signal::ctrl_c() => info!("interrupted; stopping"),
         _ = term.recv() => info!("terminated; stopping"),
     }
