@@ -49,6 +49,10 @@ pub struct Cli {
     /// Node home directory (config/, data/, keyring/).
     #[arg(long, global = true, env = "AEGIS_HOME", default_value = "~/.aegis")]
     home: PathBuf,
+    /// Result format: json (default; for scripts) or text (readable: WAD
+    /// fractions as decimals, shares with their token value, Unix times as dates).
+    #[arg(long, global = true, env = "AEGIS_OUTPUT", value_enum, default_value_t = common::Output::Json)]
+    output: common::Output,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -155,7 +159,16 @@ enum QueryCmd {
     },
 }
 
+impl Cli {
+    /// Whether this command runs a long-lived server (whose logs must not
+    /// end it when a pipe closes) rather than a client command.
+    pub fn is_server(&self) -> bool {
+        matches!(self.cmd, Cmd::Start | Cmd::Relayer(_))
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
+    common::set_output(cli.output);
     let home = config::expand_home(&cli.home);
     match cli.cmd {
         Cmd::Init { chain_id, base_port } => aegis_node::testnet::init(&home, &chain_id, base_port),

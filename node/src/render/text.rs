@@ -208,6 +208,37 @@ fn duration(secs: u128) -> String {
     parts.iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n}{u}")).collect::<Vec<_>>().join(" ")
 }
 
+/// An error message with its raw numbers explained in place: a Unix time
+/// after "at", "until" or "time" gets its date, and a WAD integer (13 to 19
+/// digits, at most 10^18) in a message about magnitudes, fractions or slashes
+/// gets its decimal. The numbers themselves stay, so nothing is lost.
+pub fn annotate_message(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len() + 32);
+    let mut prev = "";
+    let lower = msg.to_ascii_lowercase();
+    let about_wad = ["magnitude", "fraction", "wad", "slash"].iter().any(|k| lower.contains(k));
+    for (i, word) in msg.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let core = word.trim_start_matches('(');
+        let digits_end = core.find(|c: char| !c.is_ascii_digit()).unwrap_or(core.len());
+        let (number, rest) = core.split_at(digits_end);
+        let lead = &word[..word.len() - core.len()];
+        let note = match number.parse::<u128>() {
+            Ok(n) if number.len() == 10 && matches!(prev, "at" | "until" | "time") => rfc3339(n as i128),
+            Ok(n) if about_wad && (13..=19).contains(&number.len()) && n <= WAD => Some(wad_decimal(n)),
+            _ => None,
+        };
+        match note {
+            Some(note) if !number.is_empty() => out.push_str(&format!("{lead}{number} ({note}){rest}")),
+            _ => out.push_str(word),
+        }
+        prev = word;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +334,19 @@ stake:
         assert_eq!(bps_percent(250), "2.5");
         assert_eq!(bps_percent(10000), "100");
         assert_eq!(rfc3339(0).unwrap(), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn error_messages_explain_times_and_wad_fractions() {
+        assert_eq!(
+            annotate_message("withdrawal 3 is still in escrow: completable at 1764460820 (block time 1764460800), 20s left"),
+            "withdrawal 3 is still in escrow: completable at 1764460820 (2025-11-30T00:00:20Z) (block time 1764460800 (2025-11-30T00:00:00Z)), 20s left"
+        );
+        assert_eq!(
+            annotate_message("operator aegis1x has 50000000000000000 uaegis magnitude unallocated (max 1000000000000000000, encumbered 950000000000000000); the allocation needs 60000000000000000"),
+            "operator aegis1x has 50000000000000000 (0.05) uaegis magnitude unallocated (max 1000000000000000000 (1), encumbered 950000000000000000 (0.95)); the allocation needs 60000000000000000 (0.06)"
+        );
+        assert_eq!(annotate_message("insufficient shares of uaegis: have 10, want 25"), "insufficient shares of uaegis: have 10, want 25");
+        assert_eq!(annotate_message("slash of 2000000000000000000 exceeds the allocation"), "slash of 2000000000000000000 exceeds the allocation");
     }
 }
