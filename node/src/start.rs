@@ -16,9 +16,10 @@ pub async fn start(home: &Path) -> Result<()> {
     let db = cfg.db_path(home);
     std::fs::create_dir_all(&db)?;
     let storage = aegis_app::store::open(db.clone()).await.with_context(|| format!("opening state at {}", db.display()))?;
+    aegis_app::store::retained::retain_recent(&storage, cfg.pruning_keep_recent)?;
     let app = App::new(storage.clone());
     let (height, hash) = app.last_committed().await?;
-    info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), "state loaded");
+    info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), keep_recent = cfg.pruning_keep_recent, "state loaded");
 
     if !cfg.metrics_listen.is_empty() {
         crate::metrics::install(&cfg.metrics_listen)?;
