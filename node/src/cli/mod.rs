@@ -208,4 +208,17 @@ mod tests {
     fn cli_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
     }
+
+    #[test]
+    fn output_format_and_testnet_directory_are_separate_flags() {
+        let cli = Cli::try_parse_from(["aegisd", "testnet", "generate", "--output-dir", "/tmp/net", "--output", "text"]).unwrap();
+        assert_eq!(cli.output, common::Output::Text);
+        match cli.cmd {
+            Cmd::Testnet(testnet::TestnetCmd::Generate { output_dir, .. }) => assert_eq!(output_dir, PathBuf::from("/tmp/net")),
+            _ => panic!("not testnet generate"),
+        }
+        let err = Cli::try_parse_from(["aegisd", "--output", "yaml", "keys", "list"]).err().unwrap().to_string();
+        assert!(err.contains("invalid value 'yaml' for '--output <OUTPUT>'"), "{err}");
+        assert_eq!(Cli::try_parse_from(["aegisd", "keys", "list"]).unwrap().output, common::Output::Json);
+    }
 }
