@@ -122,13 +122,14 @@ async fn servers_refuse_bad_input_clearly_and_keep_the_configured_heights() {
     assert!(text.ends_with("\n  withdrawal_delay_seconds: 20 (20s)\n"), "{text}");
 
     // Retained heights: keep 20, restart, and let 25 blocks pass.
+    let before_restart = net.height(0).await;
+    assert!(before_restart >= 2, "height {before_restart}");
     net.kill_cometbft(0);
     net.kill_aegisd(0);
     let app_toml = net.nodes[0].home.join("config/app.toml");
     let cfg = std::fs::read_to_string(&app_toml).unwrap();
     assert!(cfg.contains("pruning_keep_recent = 1000\n"), "{cfg}");
     std::fs::write(&app_toml, cfg.replace("pruning_keep_recent = 1000\n", "pruning_keep_recent = 20\n")).unwrap();
-    let before_restart = net.height(0).await;
     net.start_aegisd(0);
     net.start_cometbft(0);
     net.wait_height(0, before_restart + 26, Duration::from_secs(60)).await;
@@ -141,7 +142,7 @@ async fn servers_refuse_bad_input_clearly_and_keep_the_configured_heights() {
     let err = faucet_balance(&channel, &faucet, Some(before_restart - 1)).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
     assert!(
-        err.message().starts_with(&format!("state at height {} is no longer retained (latest is ", before_restart - 1)),
+        err.message().starts_with(&format!("invalid height: state at height {} is no longer retained (latest is ", before_restart - 1)),
         "{err:?}"
     );
     assert!(
