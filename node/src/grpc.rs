@@ -120,11 +120,29 @@ pub fn max_tx_bytes(home: &std::path::Path) -> anyhow::Result<usize> {
     Ok(configured.min(aegis_app::tx::MAX_TX_BYTES))
 }
 
-/// One line naming what went wrong: tendermint-rpc's `Display` appends a
-/// backtrace, its `detail()` does not.
+/// One line naming what went wrong. tendermint-rpc's `Display` is an eyre
+/// report: the message, "Caused by:" and its causes, then "Location:" and a
+/// ~100-line backtrace; its `detail()` alone drops the cause (for a JSON-RPC
+/// error, CometBFT's own message). This keeps the message and the causes,
+/// joined by ": ", and nothing from "Location:" on.
 fn rpc_message(e: &tendermint_rpc::Error) -> String {
-    let detail = e.detail().to_string();
-    detail.lines().next().unwrap_or_default().trim().to_string()
+    one_line_report(&e.to_string())
+}
+
+fn one_line_report(report: &str) -> String {
+    let mut parts: Vec<&str> = vec![];
+    for line in report.lines().map(str::trim) {
+        if line == "Location:" || line == "Stack backtrace:" || line == "Backtrace:" {
+            break;
+        }
+        if line.is_empty() || line == "Caused by:" {
+            continue;
+        }
+        // Numbered causes ("0: ...") when there are several.
+        let line = line.split_once(": ").filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit())).map(|(_, rest)| rest).unwrap_or(line);
+        parts.push(line);
+    }
+    parts.join(": ")
 }
 
 fn rpc_err(e: tendermint_rpc::Error) -> Status {
@@ -445,5 +463,49 @@ impl tmsvc::service_server::Service for TendermintService {
             height: resp.height.value() as i64,
             codespace: resp.codespace,
         }))
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tendermint_rpc::response_error::{Code, ResponseError};
+
+    #[test]
+    fn rpc_errors_are_one_line_with_cometbft_s_message() {
+        let e = tendermint_rpc::Error::response(ResponseError::new(Code::InternalError, Some("tx already exists in cache".into())));
+        assert_eq!(rpc_message(&e), "response error: Internal error: tx already exists in cache (code: -32603)");
+        let e = tendermint_rpc::Error::response(ResponseError::new(Code::InternalError, Some("tx (ABCD) not found".into())));
+        assert_eq!(rpc_err(e).message(), "CometBFT RPC: response error: Internal error: tx (ABCD) not found (code: -32603)");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_cometbft_is_one_line_too() {
+        let c = HttpClient::new("http://127.0.0.1:1").unwrap();
+        let s = rpc_err(c.status().await.unwrap_err());
+        assert_eq!(s.code(), tonic::Code::Unavailable);
+        assert!(s.message().starts_with("CometBFT RPC: HTTP error: error sending request for url (http://127.0.0.1:1/)"), "{}", s.message());
+        assert!(s.message().ends_with("Connection refused (os error 111)"), "{}", s.message());
+        assert!(!s.message().contains('\n'), "{}", s.message());
+    }
+
+    #[test]
+    fn max_tx_bytes_comes_from_cometbft_s_mempool_config_capped_by_the_app() {
+        let home = tempfile::tempdir().unwrap();
+        // No config.toml, or one without the key: CometBFT's default.
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), 1_048_576);
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        let write = |text: &str| std::fs::write(home.path().join("config/config.toml"), text).unwrap();
+        write("[mempool]\nsize = 5000\n");
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), 1_048_576);
+        write("[mempool]\nmax_tx_bytes = 65536\n");
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), 65_536);
+        // Above what the app accepts: the app's limit.
+        write("[mempool]\nmax_tx_bytes = 4194304\n");
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), aegis_app::tx::MAX_TX_BYTES);
+        write("[mempool]\nmax_tx_bytes = -1\n");
+        let err = max_tx_bytes(home.path()).unwrap_err().to_string();
+        assert!(err.ends_with("config/config.toml: mempool.max_tx_bytes = -1 is not a positive integer"), "{err}");
     }
 }
