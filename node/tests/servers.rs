@@ -121,6 +121,28 @@ async fn servers_refuse_bad_input_clearly_and_keep_the_configured_heights() {
     assert!(text.starts_with("params:\n  authority: aegis1"), "{text}");
     assert!(text.ends_with("\n  withdrawal_delay_seconds: 20 (20s)\n"), "{text}");
 
+    // The same view in both formats: text names the token value of shares and the decimal of a WAD.
+    let val0 = net.accounts.iter().find(|a| a.0 == "val0").expect("val0 in endpoints.json").1.clone();
+    let cli = |format: &str| {
+        let out = Command::new(AEGISD)
+            .args(["query", "delegation", "operator", &val0, "--output", format, "--grpc", &net.nodes[0].grpc])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&cli("json")).unwrap();
+    let stake = json["operator"]["stake"].as_array().unwrap().iter().find(|s| s["denom"] == "uaegis").unwrap().clone();
+    let (shares, tokens) = (stake["shares"].as_str().unwrap(), stake["tokens"].as_str().unwrap());
+    assert_eq!(shares, format!("{tokens}000000000"), "a fresh pool: 10^9 shares per token");
+    let text = cli("text");
+    assert!(
+        text.contains(&format!(
+            "  stake:\n    - denom: uaegis\n      max_magnitude: 1000000000000000000 (1)\n      queued_scaled_shares: 0\n      shares: {shares} shares (= {tokens} uaegis at the current rate)\n      tokens: {tokens}\n"
+        )),
+        "{text}"
+    );
+
     // Retained heights: keep 20, restart, and let 25 blocks pass.
     let before_restart = net.height(0).await;
     assert!(before_restart >= 2, "height {before_restart}");
