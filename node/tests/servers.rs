@@ -111,6 +111,21 @@ async fn servers_refuse_bad_input_clearly_and_keep_the_configured_heights() {
     assert!(!r.raw_log.contains('\n'), "{}", r.raw_log);
     assert_eq!(faucet_balance(&channel, &faucet, None).await.unwrap(), before);
 
+    // A request body that is not the method's message: gRPC's INTERNAL (as the
+    // gRPC spec and grpc-go, so the Cosmos SDK, answer it), naming the field.
+    let mut raw = tonic::client::Grpc::new(channel.clone());
+    raw.ready().await.unwrap();
+    let wrong = cosmos_sdk_proto::cosmos::base::query::v1beta1::PageRequest { offset: 5, ..Default::default() };
+    let codec = tonic::codec::ProstCodec::<_, cosmos_sdk_proto::cosmos::bank::v1beta1::QueryBalanceResponse>::default();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/cosmos.bank.v1beta1.Query/Balance");
+    let err = raw.unary(tonic::Request::new(wrong), path, codec).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Internal, "{err:?}");
+    assert_eq!(err.message(), "failed to decode Protobuf message: QueryBalanceRequest.denom: invalid wire type: Varint (expected LengthDelimited)");
+    // A well-formed request with a bad field: InvalidArgument naming it.
+    let err = faucet_balance(&channel, "aegis1nope", None).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("aegis1nope"), "{err:?}");
+
     // --output text: one field per line, durations explained.
     let out = Command::new(AEGISD)
         .args(["query", "restaking", "params", "--output", "text", "--grpc", &net.nodes[0].grpc])
