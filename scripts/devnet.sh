@@ -12,6 +12,8 @@
 #   scripts/devnet.sh up|down|status [--validators N] [--chains N] [--consumers M] [--dir DIR] [--base-port P]
 #   scripts/devnet.sh twin I [--dir DIR]   (a double-signing copy of validator I)
 set -euo pipefail
+# This script reads aegisd's JSON results, whatever the user's --output preference.
+export AEGIS_OUTPUT=json
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CHAIN_ID=aegis-devnet
