@@ -163,7 +163,7 @@ impl Cli {
     /// Whether this command runs a long-lived server (whose logs must not
     /// end it when a pipe closes) rather than a client command.
     pub fn is_server(&self) -> bool {
-        matches!(self.cmd, Cmd::Start | Cmd::Relayer(_))
+        matches!(self.cmd, Cmd::Start | Cmd::Relayer(RelayerCmd::Start { .. }))
     }
 }
 
@@ -220,5 +220,15 @@ mod tests {
         let err = Cli::try_parse_from(["aegisd", "--output", "yaml", "keys", "list"]).err().unwrap().to_string();
         assert!(err.contains("invalid value 'yaml' for '--output <OUTPUT>'"), "{err}");
         assert_eq!(Cli::try_parse_from(["aegisd", "keys", "list"]).unwrap().output, common::Output::Json);
+    }
+
+    #[test]
+    fn only_long_running_servers_keep_ignoring_broken_pipes() {
+        let server = |args: &[&str]| Cli::try_parse_from(args).unwrap().is_server();
+        assert!(server(&["aegisd", "start"]));
+        assert!(server(&["aegisd", "relayer", "start", "--config", "r.toml"]));
+        assert!(!server(&["aegisd", "relayer", "create-path", "--config", "r.toml"]));
+        assert!(!server(&["aegisd", "keys", "list"]));
+        assert!(!server(&["aegisd", "query", "restaking", "params"]));
     }
 }
