@@ -29,8 +29,9 @@ use tonic::{Request, Response, Status};
 
 /// The largest gRPC request any service decodes (tonic's default, made
 /// explicit): above it tonic answers `OutOfRange` "decoded message length
-/// too large: found N bytes, the limit is: M bytes". Twice the largest tx,
-/// so an oversized tx still reaches `BroadcastTx`, which names the tx limit.
+/// too large: found N bytes, the limit is: M bytes". Four times the largest
+/// tx the app takes, so an oversized tx still reaches `BroadcastTx`, which
+/// names the tx limit.
 pub const MAX_REQUEST_BYTES: usize = 4 << 20;
 
 /// Largest response any service encodes (tonic's default is unbounded).
