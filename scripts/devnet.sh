@@ -12,6 +12,8 @@
 #   scripts/devnet.sh up|down|status [--validators N] [--chains N] [--consumers M] [--dir DIR] [--base-port P]
 #   scripts/devnet.sh twin I [--dir DIR]   (a double-signing copy of validator I)
 set -euo pipefail
+# This script reads aegisd's JSON results, whatever the user's --output preference.
+export AEGIS_OUTPUT=json
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CHAIN_ID=aegis-devnet
@@ -298,7 +300,7 @@ start_consumers() {
     done
     "$aegisd" query provider consumer-genesis "$id" --grpc "$p_grpc" >"$DIR/consumer$k/consumer-genesis.json" \
       || fail "could not fetch consumer $id's genesis"
-    "$aegisd" testnet set-consumer-genesis --output "$DIR/consumer$k" --ccv "$DIR/consumer$k/consumer-genesis.json" >&2 \
+    "$aegisd" testnet set-consumer-genesis --output-dir "$DIR/consumer$k" --ccv "$DIR/consumer$k/consumer-genesis.json" >&2 \
       || fail "consumer $id's genesis was refused"
   done
   log "consumers launched; starting their nodes"
@@ -436,13 +438,13 @@ cmd_up() {
   rm -rf "$DIR"
   if [ "$CHAINS" = 1 ] && [ "$CONSUMERS" = 0 ]; then
     log "generating $VALIDATORS validators in $DIR"
-    "$aegisd" testnet generate --validators "$VALIDATORS" --output "$DIR" \
+    "$aegisd" testnet generate --validators "$VALIDATORS" --output-dir "$DIR" \
       --chain-id "$CHAIN_ID" --base-port "$BASE_PORT" ${BLOCKS_PER_EPOCH:+--blocks-per-epoch "$BLOCKS_PER_EPOCH"} >&2
   else
     local k
     for ((k = 0; k < CHAINS; k++)); do
       log "generating chain $(chain_id "$k"): $VALIDATORS validators in $(chain_dir "$k")"
-      "$aegisd" testnet generate --validators "$VALIDATORS" --output "$(chain_dir "$k")" \
+      "$aegisd" testnet generate --validators "$VALIDATORS" --output-dir "$(chain_dir "$k")" \
         --chain-id "$(chain_id "$k")" --base-port $((BASE_PORT + CHAIN_PORT_STRIDE * k)) \
         --withdrawal-delay-seconds "$IBC_WITHDRAWAL_DELAY" ${BLOCKS_PER_EPOCH:+--blocks-per-epoch "$BLOCKS_PER_EPOCH"} >&2
       [ "$k" = 0 ] || mv "$DIR/chain$k/endpoints.json" "$DIR/chain$k/chain-endpoints.json"
@@ -451,7 +453,7 @@ cmd_up() {
     merge_endpoints
     for ((k = 1; k <= CONSUMERS; k++)); do
       log "generating consumer chain $(consumer_chain_id "$k"): $CONSUMER_VALIDATORS nodes in $DIR/consumer$k"
-      "$aegisd" testnet generate --consumer --validators "$CONSUMER_VALIDATORS" --output "$DIR/consumer$k" \
+      "$aegisd" testnet generate --consumer --validators "$CONSUMER_VALIDATORS" --output-dir "$DIR/consumer$k" \
         --chain-id "$(consumer_chain_id "$k")" --base-port "$(consumer_base "$k")" >&2
       mv "$DIR/consumer$k/endpoints.json" "$DIR/consumer$k/consumer-endpoints.json"
     done

@@ -19,8 +19,9 @@ use crate::error::{AppError, SdkError};
 /// The gRPC metadata key Cosmos uses to ask for state at a height.
 pub const HEIGHT_METADATA: &str = "x-cosmos-block-height";
 
-/// Snapshot at `height` (0 = latest). cnidarium keeps the most recent
-/// versions in memory; older heights are reported as unavailable.
+/// Snapshot at `height` (0 = latest): cnidarium's 10 latest, or the node's
+/// window of recent heights (`store::retained`); older heights are reported
+/// as no longer retained.
 pub fn snapshot_at(storage: &Storage, height: u64) -> Result<Snapshot, AppError> {
     if height == 0 {
         return Ok(storage.latest_snapshot());
@@ -32,8 +33,13 @@ pub fn snapshot_at(storage: &Storage, height: u64) -> Result<Snapshot, AppError>
     if height > latest {
         return Err(SdkError::InvalidHeight(format!("height {height} is not committed yet (latest is {latest})")).into());
     }
-    storage.snapshot(height).ok_or_else(|| {
-        SdkError::InvalidHeight(format!("state at height {height} is no longer retained (latest is {latest}; recent heights only)")).into()
+    storage.snapshot(height).or_else(|| crate::store::retained::snapshot(height)).ok_or_else(|| {
+        let keep = crate::store::retained::keep_recent();
+        SdkError::InvalidHeight(format!(
+            "state at height {height} is no longer retained (latest is {latest}; this node keeps the {keep} most recent heights, \
+             pruning_keep_recent in config/app.toml, and none from before its last restart)"
+        ))
+        .into()
     })
 }
 

@@ -30,6 +30,19 @@ pub struct AppConfig {
     /// empty sends none.
     #[serde(default)]
     pub api_cors_allowed_origins: Vec<String>,
+    /// How many recent heights answer queries at a height
+    /// (`x-cosmos-block-height`, ABCI `Query` with a height): at least 10
+    /// (cnidarium always keeps the latest 10). Each one pins a RocksDB
+    /// snapshot in memory; none survive a restart.
+    #[serde(default = "default_pruning_keep_recent")]
+    pub pruning_keep_recent: u64,
+}
+
+/// 1000 heights: about 8 minutes of a devnet's 0.5 s blocks, 80 minutes of 5 s blocks.
+pub const DEFAULT_PRUNING_KEEP_RECENT: u64 = 1000;
+
+fn default_pruning_keep_recent() -> u64 {
+    DEFAULT_PRUNING_KEEP_RECENT
 }
 
 impl Default for AppConfig {
@@ -43,6 +56,7 @@ impl Default for AppConfig {
             metrics_listen: "127.0.0.1:26655".into(),
             api_listen: "127.0.0.1:1317".into(),
             api_cors_allowed_origins: vec![],
+            pruning_keep_recent: DEFAULT_PRUNING_KEEP_RECENT,
         }
     }
 }
@@ -55,7 +69,21 @@ impl AppConfig {
     pub fn load(home: &Path) -> Result<Self> {
         let path = Self::path(home);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} (run `aegisd init` first)", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        let cfg: AppConfig = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        cfg.check().with_context(|| format!("in {}", path.display()))?;
+        Ok(cfg)
+    }
+
+    /// Values that parse but cannot work.
+    pub fn check(&self) -> Result<()> {
+        let floor = aegis_app::store::retained::CNIDARIUM_KEEPS;
+        if self.pruning_keep_recent < floor {
+            anyhow::bail!(
+                "pruning_keep_recent = {}: at least {floor} (the store always keeps the {floor} most recent heights; more keeps more queryable)",
+                self.pruning_keep_recent
+            );
+        }
+        Ok(())
     }
 
     pub fn save(&self, home: &Path) -> Result<()> {
@@ -77,4 +105,28 @@ pub fn expand_home(p: &Path) -> PathBuf {
         }
     }
     p.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keep_recent_defaults_to_1000_and_refuses_fewer_than_10() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = AppConfig::default();
+        cfg.save(dir.path()).unwrap();
+        // An app.toml written before the setting existed gets the default.
+        let text = std::fs::read_to_string(AppConfig::path(dir.path())).unwrap().replace("pruning_keep_recent = 1000\n", "");
+        std::fs::write(AppConfig::path(dir.path()), &text).unwrap();
+        assert_eq!(AppConfig::load(dir.path()).unwrap().pruning_keep_recent, 1000);
+
+        cfg.pruning_keep_recent = 9;
+        cfg.save(dir.path()).unwrap();
+        let err = format!("{:#}", AppConfig::load(dir.path()).unwrap_err());
+        assert!(err.contains("pruning_keep_recent = 9: at least 10 (the store always keeps the 10 most recent heights"), "{err}");
+        cfg.pruning_keep_recent = 10;
+        cfg.save(dir.path()).unwrap();
+        assert_eq!(AppConfig::load(dir.path()).unwrap().pruning_keep_recent, 10);
+    }
 }

@@ -27,45 +27,127 @@ use prost::Message;
 use tendermint_rpc::{Client, HttpClient};
 use tonic::{Request, Response, Status};
 
-/// Serve gRPC on `addr` until the future is dropped.
-pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow::Result<()> {
+/// The largest gRPC request any service decodes (tonic's default, made
+/// explicit): above it tonic answers `OutOfRange` "decoded message length
+/// too large: found N bytes, the limit is: M bytes". Four times the largest
+/// tx the app takes, so an oversized tx still reaches `BroadcastTx`, which
+/// names the tx limit.
+pub const MAX_REQUEST_BYTES: usize = 4 << 20;
+
+/// Largest response any service encodes (tonic's default is unbounded).
+pub const MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// The services this server runs, each registered with the same request and
+/// response limits and named to reflection: reflection advertises exactly
+/// these (plus itself), not every service of the descriptor set.
+macro_rules! served {
+    ($router:ident, $names:ident; $($svc:expr),+ $(,)?) => {{
+        let mut $names: Vec<&'static str> = vec![];
+        let mut $router = tonic::transport::Server::builder().add_routes(tonic::service::Routes::default());
+        $(
+            let svc = $svc.max_decoding_message_size(MAX_REQUEST_BYTES).max_encoding_message_size(MAX_RESPONSE_BYTES);
+            $names.push(service_name(&svc));
+            $router = $router.add_service(svc);
+        )+
+        ($router, $names)
+    }};
+}
+
+fn service_name<S: tonic::server::NamedService>(_: &S) -> &'static str {
+    S::NAME
+}
+
+/// Serve gRPC on `addr` until the future is dropped. `max_tx_bytes` is the
+/// largest transaction BroadcastTx forwards (see [`max_tx_bytes`]).
+pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str, max_tx_bytes: usize) -> anyhow::Result<()> {
     let rpc = HttpClient::new(rpc_url)?;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(aegis_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(aegis_proto::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()?;
-    tonic::transport::Server::builder()
-        .add_service(BankServer::new(BankQuery::new(storage.clone())))
-        .add_service(AuthServer::new(AuthQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::avs::v1::query_server::QueryServer::new(AvsQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::slashing::v1::query_server::QueryServer::new(SlashingQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::consumer::v1::query_server::QueryServer::new(ConsumerQuery::new(storage.clone())))
-        .add_service(ibc_proto_052::interchain_security::ccv::consumer::v1::query_server::QueryServer::new(
+    let (router, names) = served!(router, names;
+        BankServer::new(BankQuery::new(storage.clone())),
+        AuthServer::new(AuthQuery::new(storage.clone())),
+        aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::new(storage.clone())),
+        aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())),
+        aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())),
+        aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())),
+        aegis_proto::aegis::avs::v1::query_server::QueryServer::new(AvsQuery::new(storage.clone())),
+        aegis_proto::aegis::slashing::v1::query_server::QueryServer::new(SlashingQuery::new(storage.clone())),
+        aegis_proto::aegis::consumer::v1::query_server::QueryServer::new(ConsumerQuery::new(storage.clone())),
+        ibc_proto_052::interchain_security::ccv::consumer::v1::query_server::QueryServer::new(
             aegis_app::consumer::query::IcsConsumerQuery::new(storage.clone()),
-        ))
-        .add_service(aegis_proto::aegis::provider::v1::query_server::QueryServer::new(aegis_app::provider::query::ProviderQuery::new(storage.clone())))
-        .add_service(ibc_proto_052::ibc::core::client::v1::query_server::QueryServer::new(ClientQuery::new(storage.clone())))
-        .add_service(ibc_proto_052::ibc::core::connection::v1::query_server::QueryServer::new(ConnectionQuery::new(storage.clone())))
-        .add_service(ibc_proto_052::ibc::core::channel::v1::query_server::QueryServer::new(ChannelQuery::new(storage.clone())))
-        .add_service(ibc_proto_052::ibc::applications::transfer::v1::query_server::QueryServer::new(TransferQuery::new(storage.clone())))
-        .add_service(cosmos_sdk_proto::cosmos::staking::v1beta1::query_server::QueryServer::new(StakingQuery::new(storage.clone())))
-        .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
-        .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .serve(addr)
-        .await?;
+        ),
+        aegis_proto::aegis::provider::v1::query_server::QueryServer::new(aegis_app::provider::query::ProviderQuery::new(storage.clone())),
+        ibc_proto_052::ibc::core::client::v1::query_server::QueryServer::new(ClientQuery::new(storage.clone())),
+        ibc_proto_052::ibc::core::connection::v1::query_server::QueryServer::new(ConnectionQuery::new(storage.clone())),
+        ibc_proto_052::ibc::core::channel::v1::query_server::QueryServer::new(ChannelQuery::new(storage.clone())),
+        ibc_proto_052::ibc::applications::transfer::v1::query_server::QueryServer::new(TransferQuery::new(storage.clone())),
+        cosmos_sdk_proto::cosmos::staking::v1beta1::query_server::QueryServer::new(StakingQuery::new(storage.clone())),
+        txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone(), max_tx_bytes }),
+        tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }),
+    );
+    let reflection = || {
+        names.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(aegis_proto::FILE_DESCRIPTOR_SET)
+                .with_service_name("grpc.reflection.v1.ServerReflection")
+                .with_service_name("grpc.reflection.v1alpha.ServerReflection"),
+            |b, name| b.with_service_name(*name),
+        )
+    };
+    router.add_service(reflection().build_v1()?).add_service(reflection().build_v1alpha()?).serve(addr).await?;
     Ok(())
 }
 
+/// The largest tx this node's BroadcastTx forwards: CometBFT's mempool
+/// `max_tx_bytes` from `<home>/config/config.toml` (CometBFT's default,
+/// 1048576, when the file does not set it), and never more than the app
+/// accepts ([`aegis_app::tx::MAX_TX_BYTES`]).
+pub fn max_tx_bytes(home: &std::path::Path) -> anyhow::Result<usize> {
+    const COMETBFT_DEFAULT: usize = 1_048_576;
+    let path = home.join("config").join("config.toml");
+    let configured = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let v: toml::Value = toml::from_str(&text).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))?;
+            match v.get("mempool").and_then(|m| m.get("max_tx_bytes")) {
+                None => COMETBFT_DEFAULT,
+                Some(n) => n
+                    .as_integer()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| anyhow::anyhow!("{}: mempool.max_tx_bytes = {n} is not a positive integer", path.display()))?,
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => COMETBFT_DEFAULT,
+        Err(e) => return Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    };
+    Ok(configured.min(aegis_app::tx::MAX_TX_BYTES))
+}
+
+/// One line naming what went wrong. tendermint-rpc's `Display` is an eyre
+/// report: the message, "Caused by:" and its causes, then "Location:" and a
+/// ~100-line backtrace; its `detail()` alone drops the cause (for a JSON-RPC
+/// error, CometBFT's own message). This keeps the message and the causes,
+/// joined by ": ", and nothing from "Location:" on.
+fn rpc_message(e: &tendermint_rpc::Error) -> String {
+    one_line_report(&e.to_string())
+}
+
+fn one_line_report(report: &str) -> String {
+    let mut parts: Vec<&str> = vec![];
+    for line in report.lines().map(str::trim) {
+        if line == "Location:" || line == "Stack backtrace:" || line == "Backtrace:" {
+            break;
+        }
+        if line.is_empty() || line == "Caused by:" {
+            continue;
+        }
+        // Numbered causes ("0: ...") when there are several.
+        let line = line.split_once(": ").filter(|(n, _)| n.chars().all(|c| c.is_ascii_digit())).map(|(_, rest)| rest).unwrap_or(line);
+        parts.push(line);
+    }
+    parts.join(": ")
+}
+
 fn rpc_err(e: tendermint_rpc::Error) -> Status {
-    Status::unavailable(format!("CometBFT RPC: {e}"))
+    Status::unavailable(format!("CometBFT RPC: {}", rpc_message(&e)))
 }
 
 /// The bytes of a tx result's `data` as `/tx` returned it. CometBFT's JSON
@@ -79,6 +161,7 @@ fn rpc_tx_data(data: &[u8]) -> Vec<u8> {
 pub struct TxService {
     storage: Storage,
     rpc: HttpClient,
+    max_tx_bytes: usize,
 }
 
 /// The Cosmos `Tx` (decoded body, auth info, signatures) of `TxRaw` bytes.
@@ -121,7 +204,7 @@ impl txsvc::service_server::Service for TxService {
         let hash = tendermint::Hash::from_str(&req.get_ref().hash)
             .map_err(|e| Status::invalid_argument(format!("invalid tx hash {:?}: {e}", req.get_ref().hash)))?;
         let found = self.rpc.tx(hash, false).await.map_err(|e| {
-            if e.to_string().contains("not found") {
+            if rpc_message(&e).contains("not found") {
                 Status::not_found(format!("tx not found: {}", req.get_ref().hash))
             } else {
                 rpc_err(e)
@@ -153,12 +236,16 @@ impl txsvc::service_server::Service for TxService {
         if r.tx_bytes.is_empty() {
             return Err(Status::invalid_argument("empty tx_bytes"));
         }
+        if r.tx_bytes.len() > self.max_tx_bytes {
+            return Err(Status::invalid_argument(format!("tx too large: {} bytes, max {}", r.tx_bytes.len(), self.max_tx_bytes)));
+        }
+
         let mode = txsvc::BroadcastMode::try_from(r.mode).unwrap_or(txsvc::BroadcastMode::Unspecified);
         let tx_hash = hex::encode_upper(<sha2::Sha256 as sha2::Digest>::digest(&r.tx_bytes));
         // CometBFT refuses a tx it has already seen with an RPC error; Cosmos
         // clients expect that as code 19 (ErrTxInMempoolCache).
         let cached = |e: tendermint_rpc::Error| {
-            if e.to_string().contains("tx already exists in cache") {
+            if rpc_message(&e).contains("tx already exists in cache") {
                 Ok(TxResponse { txhash: tx_hash.clone(), code: 19, codespace: "sdk".into(), raw_log: "tx already in mempool or already committed: tx already exists in cache".into(), ..Default::default() })
             } else {
                 Err(rpc_err(e))
@@ -377,5 +464,49 @@ impl tmsvc::service_server::Service for TendermintService {
             height: resp.height.value() as i64,
             codespace: resp.codespace,
         }))
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tendermint_rpc::response_error::{Code, ResponseError};
+
+    #[test]
+    fn rpc_errors_are_one_line_with_cometbft_s_message() {
+        let e = tendermint_rpc::Error::response(ResponseError::new(Code::InternalError, Some("tx already exists in cache".into())));
+        assert_eq!(rpc_message(&e), "response error: Internal error: tx already exists in cache (code: -32603)");
+        let e = tendermint_rpc::Error::response(ResponseError::new(Code::InternalError, Some("tx (ABCD) not found".into())));
+        assert_eq!(rpc_err(e).message(), "CometBFT RPC: response error: Internal error: tx (ABCD) not found (code: -32603)");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_cometbft_is_one_line_too() {
+        let c = HttpClient::new("http://127.0.0.1:1").unwrap();
+        let s = rpc_err(c.status().await.unwrap_err());
+        assert_eq!(s.code(), tonic::Code::Unavailable);
+        assert!(s.message().starts_with("CometBFT RPC: HTTP error: error sending request for url (http://127.0.0.1:1/)"), "{}", s.message());
+        assert!(s.message().ends_with("Connection refused (os error 111)"), "{}", s.message());
+        assert!(!s.message().contains('\n'), "{}", s.message());
+    }
+
+    #[test]
+    fn max_tx_bytes_comes_from_cometbft_s_mempool_config_capped_by_the_app() {
+        let home = tempfile::tempdir().unwrap();
+        // No config.toml, or one without the key: CometBFT's default.
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), 1_048_576);
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        let write = |text: &str| std::fs::write(home.path().join("config/config.toml"), text).unwrap();
+        write("[mempool]\nsize = 5000\n");
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), 1_048_576);
+        write("[mempool]\nmax_tx_bytes = 65536\n");
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), 65_536);
+        // Above what the app accepts: the app's limit.
+        write("[mempool]\nmax_tx_bytes = 4194304\n");
+        assert_eq!(max_tx_bytes(home.path()).unwrap(), aegis_app::tx::MAX_TX_BYTES);
+        write("[mempool]\nmax_tx_bytes = -1\n");
+        let err = max_tx_bytes(home.path()).unwrap_err().to_string();
+        assert!(err.ends_with("config/config.toml: mempool.max_tx_bytes = -1 is not a positive integer"), "{err}");
     }
 }

@@ -2,6 +2,8 @@
 //! the CLI's output. Field names are the proto field names (snake_case);
 //! big integers stay decimal strings, as the protos carry them.
 
+pub mod text;
+
 use aegis_proto::aegis::{avs::v1 as apb, delegation::v1 as dpb, restaking::v1 as rpb, rewards::v1 as wpb, slashing::v1 as spb};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
 use prost::Message;

@@ -16,9 +16,10 @@ pub async fn start(home: &Path) -> Result<()> {
     let db = cfg.db_path(home);
     std::fs::create_dir_all(&db)?;
     let storage = aegis_app::store::open(db.clone()).await.with_context(|| format!("opening state at {}", db.display()))?;
+    aegis_app::store::retained::retain_recent(&storage, cfg.pruning_keep_recent)?;
     let app = App::new(storage.clone());
     let (height, hash) = app.last_committed().await?;
-    info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), "state loaded");
+    info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), keep_recent = cfg.pruning_keep_recent, "state loaded");
 
     if !cfg.metrics_listen.is_empty() {
         crate::metrics::install(&cfg.metrics_listen)?;
@@ -33,6 +34,7 @@ pub async fn start(home: &Path) -> Result<()> {
         .finish()
         .ok_or_else(|| anyhow!("incomplete ABCI server"))?;
     let abci_addr = cfg.abci_listen.clone();
+    let max_tx_bytes = crate::grpc::max_tx_bytes(home)?;
     let grpc_addr = cfg.grpc_listen.parse().with_context(|| format!("grpc_listen {:?}", cfg.grpc_listen))?;
     info!(abci = %abci_addr, grpc = %grpc_addr, cometbft_rpc = %cfg.cometbft_rpc, "aegisd listening");
     let rest = match cfg.api_listen.as_str() {
@@ -53,7 +55,7 @@ pub async fn start(home: &Path) -> Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = abci.listen_tcp(abci_addr) => r.map_err(|e| anyhow!("ABCI server: {e}"))?,
-        r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc) => r.context("gRPC server")?,
+        r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc, max_tx_bytes) => r.context("gRPC server")?,
         r = rest => r.context("REST API")?,
         _ = tokio::signal::ctrl_c() => info!("interrupted; stopping"),
         _ = term.recv() => info!("terminated; stopping"),

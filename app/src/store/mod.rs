@@ -7,6 +7,7 @@
 //! metered.
 
 pub mod gas;
+pub mod retained;
 
 use async_trait::async_trait;
 use cnidarium::{StateRead, StateWrite};

@@ -78,7 +78,8 @@ pub enum AvsTx {
     },
     /// Set the signer's allocations: the fraction of its stake in a strategy each set may slash.
     Allocate {
-        /// AVS_ID/SET_ID/STRATEGY=MAGNITUDE, the magnitude a fraction from 0 to 1, e.g. 1/1/uaegis=0.5 (repeatable).
+        /// AVS_ID/SET_ID/STRATEGY=MAGNITUDE, the magnitude a decimal fraction of the operator's stake from 0 to 1
+        /// (not WAD; queries show it as WAD, 10^18 = 1), e.g. 1/1/uaegis=0.5 (repeatable).
         /// Increases count after the allocation delay; decreases stay slashable for the deallocation delay.
         #[arg(long = "allocation", value_name = "AVS_ID/SET_ID/STRATEGY=MAGNITUDE", required = true)]
         allocations: Vec<String>,
@@ -87,6 +88,7 @@ pub enum AvsTx {
     },
     /// Set how long the signer's allocation increases wait before they count (applies after the configuration delay).
     SetAllocationDelay {
+        /// Delay in seconds of block time.
         seconds: u64,
         #[command(flatten)]
         tx: TxArgs,

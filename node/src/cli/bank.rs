@@ -15,7 +15,7 @@ pub enum BankTx {
     /// Send coins, e.g. `aegisd tx bank send --from faucet aegis1... 1000uaegis`.
     Send {
         to: String,
-        /// Comma-separated coins, e.g. 1000uaegis,5ustake.
+        /// Comma-separated coins in base units (tokens, not shares), e.g. 1000uaegis,5ustake.
         amount: String,
         #[command(flatten)]
         tx: TxArgs,

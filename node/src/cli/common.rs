@@ -88,8 +88,34 @@ pub fn parse_wad_fraction(s: &str) -> Result<u128> {
     Ok(wad)
 }
 
+/// How commands print their results (`--output`, env `AEGIS_OUTPUT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Pretty JSON, field names as in the protos (for scripts).
+    #[default]
+    Json,
+    /// YAML-like text with raw values annotated (WAD as decimals, shares with
+    /// their token value, Unix times as dates).
+    Text,
+}
+
+static OUTPUT: std::sync::OnceLock<Output> = std::sync::OnceLock::new();
+
+/// Set once, from the parsed command line, before any command prints.
+pub fn set_output(o: Output) {
+    let _ = OUTPUT.set(o);
+}
+
+pub fn output() -> Output {
+    OUTPUT.get().copied().unwrap_or_default()
+}
+
+/// Print a command's result in the chosen `--output` format.
 pub fn print_json(v: serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    match output() {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&v).expect("json")),
+        Output::Text => print!("{}", render::text::to_text(&v)),
+    }
 }
 
 pub async fn run_tx(tx: &TxArgs, home: &Path, msgs: impl FnOnce(&aegis_app::signer::Signer) -> Vec<cosmrs::Any>) -> Result<()> {

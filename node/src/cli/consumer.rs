@@ -30,7 +30,7 @@ pub enum ConsumerCmd {
 pub struct JoinArgs {
     /// The consumer's id on the provider.
     consumer_id: u64,
-    /// Stake to allocate to the consumer: strategy and the fraction of your stake in it, e.g. uaegis=0.5. Repeat for several.
+    /// Stake to allocate to the consumer: strategy and the fraction of your stake in it, a decimal from 0 to 1 (not WAD), e.g. uaegis=0.5. Repeat for several.
     #[arg(long = "allocate", value_name = "DENOM=FRACTION")]
     allocations: Vec<String>,
     /// The keyring holding --from (the operator's key); default: --home.

@@ -68,7 +68,7 @@ pub enum DelegationTx {
     UpdateOperator {
         #[command(flatten)]
         metadata: MetadataArgs,
-        /// New commission rate, basis points.
+        /// New commission rate, basis points (10000 = 100%).
         #[arg(long)]
         commission_rate_bps: Option<u32>,
         /// CometBFT priv_validator_key.json; only if the operator has no consensus key yet.

@@ -21,7 +21,7 @@ pub enum IbcTransferTx {
     Transfer {
         channel: String,
         receiver: String,
-        /// <amount><denom>, e.g. 1000uaegis or 5ibc/27A6...
+        /// Tokens (base units): <amount><denom>, e.g. 1000uaegis or 5ibc/27A6...
         amount: String,
         /// Absolute timeout height on the receiving chain, `<revision>-<height>` (0-0 disables).
         #[arg(long, conflicts_with = "timeout_blocks")]

@@ -56,6 +56,10 @@ pub struct Cli {
     /// (encrypted with a passphrase in <home>/keyring-file).
     #[arg(long, global = true, env = "AEGIS_KEYRING_BACKEND", default_value = "test", value_enum)]
     keyring_backend: Backend,
+    /// Result format: json (default; for scripts) or text (readable: WAD
+    /// fractions as decimals, shares with their token value, Unix times as dates).
+    #[arg(long, global = true, env = "AEGIS_OUTPUT", value_enum, default_value_t = common::Output::Json)]
+    output: common::Output,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -164,11 +168,20 @@ enum QueryCmd {
     },
 }
 
+impl Cli {
+    /// Whether this command runs a long-lived server (whose logs must not
+    /// end it when a pipe closes) rather than a client command.
+    pub fn is_server(&self) -> bool {
+        matches!(self.cmd, Cmd::Start | Cmd::Relayer(RelayerCmd::Start { .. }))
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     let home = expand_home(&cli.home);
     // Generated homes always get test keyrings (their mnemonics are printed
     // or written to endpoints.json anyway).
     set_default_backend(if matches!(cli.cmd, Cmd::Init { .. } | Cmd::Testnet(_)) { Backend::Test } else { cli.keyring_backend });
+    common::set_output(cli.output);
     match cli.cmd {
         Cmd::Init { chain_id, base_port } => aegis_node::testnet::init(&home, &chain_id, base_port),
         Cmd::Start => aegis_node::start::start(&home).await,
@@ -207,5 +220,28 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn output_format_and_testnet_directory_are_separate_flags() {
+        let cli = Cli::try_parse_from(["aegisd", "testnet", "generate", "--output-dir", "/tmp/net", "--output", "text"]).unwrap();
+        assert_eq!(cli.output, common::Output::Text);
+        match cli.cmd {
+            Cmd::Testnet(testnet::TestnetCmd::Generate { output_dir, .. }) => assert_eq!(output_dir, PathBuf::from("/tmp/net")),
+            _ => panic!("not testnet generate"),
+        }
+        let err = Cli::try_parse_from(["aegisd", "--output", "yaml", "keys", "list"]).err().unwrap().to_string();
+        assert!(err.contains("invalid value 'yaml' for '--output <OUTPUT>'"), "{err}");
+        assert_eq!(Cli::try_parse_from(["aegisd", "keys", "list"]).unwrap().output, common::Output::Json);
+    }
+
+    #[test]
+    fn only_long_running_servers_keep_ignoring_broken_pipes() {
+        let server = |args: &[&str]| Cli::try_parse_from(args).unwrap().is_server();
+        assert!(server(&["aegisd", "start"]));
+        assert!(server(&["aegisd", "relayer", "start", "--config", "r.toml"]));
+        assert!(!server(&["aegisd", "relayer", "create-path", "--config", "r.toml"]));
+        assert!(!server(&["aegisd", "keys", "list"]));
+        assert!(!server(&["aegisd", "query", "restaking", "params"]));
     }
 }

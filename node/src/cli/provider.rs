@@ -22,10 +22,10 @@ pub struct ConsumerArgs {
     /// Accepted strategy and its power weight (1 = one power per power_reduction tokens allocated), e.g. uaegis=1, stuaegis=0.5. Repeat for several.
     #[arg(long = "strategy", value_name = "DENOM=WEIGHT", required = true)]
     strategies: Vec<String>,
-    /// Fraction of the consumer's fees sent to the provider, e.g. 0.25.
+    /// Fraction of the consumer's fees sent to the provider, a decimal from 0 to 1 (not WAD), e.g. 0.25.
     #[arg(long, default_value = "0.25")]
     reward_fraction: String,
-    /// Tokens an operator must allocate (over all accepted strategies) to validate.
+    /// Tokens (base units, not shares) an operator must allocate (over all accepted strategies) to validate.
     #[arg(long, default_value = "0")]
     min_stake: u128,
     /// Most validators (highest powers); 0 = no limit.
@@ -40,10 +40,10 @@ pub struct ConsumerArgs {
     /// These operators may not opt in (comma-separated).
     #[arg(long, value_delimiter = ',')]
     denylist: Vec<String>,
-    /// Fraction of the stake allocated to the consumer slashed for a double-sign on it.
+    /// Fraction of the stake allocated to the consumer slashed for a double-sign on it: a decimal from 0 to 1 (not WAD), e.g. 0.05.
     #[arg(long, default_value = "0.05")]
     double_sign_fraction: String,
-    /// Fraction of the stake allocated to the consumer slashed for downtime on it.
+    /// Fraction of the stake allocated to the consumer slashed for downtime on it: a decimal from 0 to 1 (not WAD).
     #[arg(long, default_value = "0")]
     downtime_fraction: String,
     /// How long downtime on the consumer jails a validator there, in seconds.
@@ -52,7 +52,7 @@ pub struct ConsumerArgs {
     /// The consumer's unbonding period in seconds; 0 = the provider's.
     #[arg(long, default_value_t = 0)]
     unbonding_seconds: u64,
-    /// Recorded only, not applied yet: an operator's commission on a consumer's rewards is its AVS commission on the consumer's id (`tx rewards set-avs-commission`), else its native rate.
+    /// Basis points (10000 = 100%). Recorded only, not applied yet: an operator's commission on a consumer's rewards is its AVS commission on the consumer's id (`tx rewards set-avs-commission`), else its native rate.
     #[arg(long, default_value_t = 1_000)]
     commission_bps: u32,
     /// How the consumer proves its state: aegis or cosmos-sdk.
@@ -99,7 +99,7 @@ pub enum ProviderTx {
         consumer_id: u64,
         #[command(flatten)]
         key: KeyArgs,
-        /// Stake to allocate: strategy and the fraction of the operator's stake in it, e.g. uaegis=0.5. Repeat for several.
+        /// Stake to allocate: strategy and the fraction of the operator's stake in it, a decimal from 0 to 1 (not WAD), e.g. uaegis=0.5. Repeat for several.
         #[arg(long = "allocate", value_name = "DENOM=FRACTION")]
         allocations: Vec<String>,
         #[command(flatten)]

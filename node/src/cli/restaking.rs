@@ -13,16 +13,20 @@ use super::common::{addr, parse_amount_denom, print_json, run_tx, submit, NodeAr
 
 #[derive(Subcommand)]
 pub enum RestakingTx {
-    /// Deposit tokens into the strategy of their denom, e.g. `deposit 1000000uaegis`; prints the shares minted.
+    /// Deposit tokens into the strategy of their denom, e.g. `deposit 1000000uaegis`; prints the shares minted
+    /// (10^9 shares per token into an empty pool; fewer once the pool has earned or been slashed).
     Deposit {
-        /// <amount><denom>, e.g. 1000000uaegis.
+        /// Tokens (base units, not shares): <amount><denom>, e.g. 1000000uaegis.
         amount: String,
         #[command(flatten)]
         tx: TxArgs,
     },
-    /// Queue deposit shares for withdrawal (escrowed for the withdrawal delay); prints the withdrawal id.
+    /// Queue deposit shares (not tokens) for withdrawal (escrowed for the withdrawal delay); prints the withdrawal id.
+    /// A deposit into an empty pool mints 10^9 shares per token; `query restaking deposits <address>` shows your
+    /// shares and the tokens they are worth.
     QueueWithdrawal {
-        /// Deposit shares per strategy, <shares><denom> each, e.g. 1000000000000000uaegis.
+        /// Deposit SHARES (not tokens) per strategy, <shares><denom> each, e.g. 1000000000000000uaegis
+        /// (10^9 shares per token at deposit: that is 1000000 tokens of a pool that never changed rate).
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         shares: Vec<String>,
         /// Queue all deposit shares of every strategy the signer holds.

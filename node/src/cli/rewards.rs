@@ -22,11 +22,11 @@ pub enum RewardsTx {
         avs_id: u64,
         /// Operator set id within the AVS.
         set_id: u32,
-        /// <amount><denom>, e.g. 1000000uaegis.
+        /// Tokens (base units) paid out over all the epochs: <amount><denom>, e.g. 1000000uaegis.
         amount: String,
         /// Number of epoch ends the amount is spread over.
         epochs: u64,
-        /// Strategy whose allocations earn, with its weight: DENOM=MULTIPLIER, e.g. uaegis=2 (repeatable; none = every strategy of the set at 1).
+        /// Strategy whose allocations earn, with its weight: DENOM=MULTIPLIER, a whole number, e.g. uaegis=2 (repeatable; none = every strategy of the set at 1).
         #[arg(long = "strategy", value_name = "DENOM=MULTIPLIER")]
         strategies: Vec<String>,
         #[command(flatten)]
@@ -35,6 +35,7 @@ pub enum RewardsTx {
     /// Set the signer's (an operator's) commission on one AVS's rewards, in basis points (10000 = 100%).
     SetAvsCommission {
         avs_id: u64,
+        /// Commission in basis points (10000 = 100%), e.g. 500 for 5%.
         bps: u32,
         #[command(flatten)]
         tx: TxArgs,

@@ -21,7 +21,7 @@ pub enum SlashingTx {
         /// Comma-separated strategy denoms to slash, e.g. uaegis,stuaegis.
         #[arg(long, value_delimiter = ',', required = true)]
         strategies: Vec<String>,
-        /// Fraction of the allocation to slash, from 0 to 1, e.g. 0.5.
+        /// Fraction of the allocation to slash, a decimal from 0 to 1 (not WAD; queries show it as WAD, 10^18 = 1), e.g. 0.5.
         #[arg(long)]
         fraction: String,
         /// Why the operator is slashed.

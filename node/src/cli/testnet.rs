@@ -12,8 +12,9 @@ pub enum TestnetCmd {
     Generate {
         #[arg(long, default_value_t = 4)]
         validators: usize,
-        #[arg(long)]
-        output: PathBuf,
+        /// Directory to write the network into (`--output` is the result format).
+        #[arg(long, value_name = "DIR")]
+        output_dir: PathBuf,
         #[arg(long, default_value = "aegis-devnet")]
         chain_id: String,
         /// Node i uses REST API base+54+10i, metrics +55, p2p +56, RPC +57, ABCI +58, gRPC +59.
@@ -30,11 +31,12 @@ pub enum TestnetCmd {
         #[arg(long, conflicts_with = "withdrawal_delay_seconds")]
         consumer: bool,
     },
-    /// Complete a consumer network's genesis (every node in --output) with the provider's
+    /// Complete a consumer network's genesis (every node in --output-dir) with the provider's
     /// consumer genesis (`aegisd query provider consumer-genesis` output) and its initial validators.
     SetConsumerGenesis {
-        #[arg(long)]
-        output: PathBuf,
+        /// The consumer network's directory (`testnet generate --consumer --output-dir`).
+        #[arg(long, value_name = "DIR")]
+        output_dir: PathBuf,
         /// File holding the consumer genesis JSON; - reads stdin.
         #[arg(long)]
         ccv: PathBuf,
@@ -43,13 +45,13 @@ pub enum TestnetCmd {
 
 pub fn run(cmd: TestnetCmd) -> Result<()> {
     match cmd {
-        TestnetCmd::Generate { validators, output, chain_id, base_port, consumer: true, .. } => {
+        TestnetCmd::Generate { validators, output_dir: output, chain_id, base_port, consumer: true, .. } => {
             aegis_node::testnet::consumer::generate(validators, &output, &chain_id, base_port)
         }
-        TestnetCmd::Generate { validators, output, chain_id, base_port, withdrawal_delay_seconds, blocks_per_epoch, consumer: false } => {
+        TestnetCmd::Generate { validators, output_dir: output, chain_id, base_port, withdrawal_delay_seconds, blocks_per_epoch, consumer: false } => {
             aegis_node::testnet::generate(validators, &output, &chain_id, base_port, withdrawal_delay_seconds, blocks_per_epoch)
         }
-        TestnetCmd::SetConsumerGenesis { output, ccv } => {
+        TestnetCmd::SetConsumerGenesis { output_dir: output, ccv } => {
             let text = if ccv.as_os_str() == "-" {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s).context("reading the consumer genesis from stdin")?;

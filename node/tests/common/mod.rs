@@ -136,7 +136,7 @@ impl Devnet {
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new(AEGISD)
-            .args(["testnet", "generate", "--validators", &validators.to_string(), "--chain-id", "aegis-e2e", "--base-port", &base_port.to_string(), "--output"])
+            .args(["testnet", "generate", "--validators", &validators.to_string(), "--chain-id", "aegis-e2e", "--base-port", &base_port.to_string(), "--output-dir"])
             .arg(dir.path())
             .output()
             .unwrap();
