@@ -21,6 +21,7 @@ use tracing::{error, info};
 use crate::app::{execute_tx, next_block_state, App, BlockInput, TxOutcome};
 use crate::auth::params::MinGasPrice;
 use crate::tx::{decode_tx, ExecMode};
+use crate::types::Address;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
@@ -71,6 +72,35 @@ pub struct Snapshots;
 
 /// The four services tower-abci needs, running on the current tokio runtime.
 pub fn services(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots) {
+    let (consensus, mempool, info, snapshots, _) = services_with_mempool_view(app, min_gas_price);
+    (consensus, mempool, info, snapshots)
+}
+
+type SequenceQuery = (Address, oneshot::Sender<Option<u64>>);
+
+/// A read-only window on the CheckTx state, for the gRPC server: the
+/// sequence an account has reached counting the transactions this node's
+/// mempool has admitted. Questions are queued behind the CheckTx requests
+/// already received, so a client that broadcast a tx and then asks sees it.
+#[derive(Clone)]
+pub struct MempoolView {
+    tx: mpsc::UnboundedSender<SequenceQuery>,
+}
+
+impl MempoolView {
+    /// The account's sequence in the CheckTx state; None when CheckTx has
+    /// run nothing yet (or the account does not exist there). The state may
+    /// predate the latest commit until CometBFT re-checks the mempool, so
+    /// callers take the larger of this and the committed sequence.
+    pub async fn sequence(&self, address: Address) -> Option<u64> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send((address, reply)).ok()?;
+        answer.await.ok().flatten()
+    }
+}
+
+/// As [`services`], plus a [`MempoolView`] of the CheckTx state.
+pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots, MempoolView) {
     let storage = app.storage().clone();
     let (ctx, mut crx) = mpsc::unbounded_channel::<Job<ConsensusRequest, ConsensusResponse>>();
     tokio::spawn(async move {
@@ -85,17 +115,28 @@ pub fn services(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, In
     });
     let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price };
     let (mtx, mut mrx) = mpsc::unbounded_channel::<Job<MempoolRequest, MempoolResponse>>();
+    let (qtx, mut qrx) = mpsc::unbounded_channel::<SequenceQuery>();
     tokio::spawn(async move {
-        while let Some((MempoolRequest::CheckTx(req), done)) = mrx.recv().await {
-            let mode = match req.kind {
-                tendermint::abci::request::CheckTxKind::New => ExecMode::Check,
-                tendermint::abci::request::CheckTxKind::Recheck => ExecMode::ReCheck,
-            };
-            let resp = mempool.check_tx(&req.tx, mode).await;
-            let _ = done.send(Ok(MempoolResponse::CheckTx(resp)));
+        loop {
+            tokio::select! {
+                // CheckTx first: a sequence question waits for the txs already queued.
+                biased;
+                job = mrx.recv() => {
+                    let Some((MempoolRequest::CheckTx(req), done)) = job else { break };
+                    let mode = match req.kind {
+                        tendermint::abci::request::CheckTxKind::New => ExecMode::Check,
+                        tendermint::abci::request::CheckTxKind::Recheck => ExecMode::ReCheck,
+                    };
+                    let resp = mempool.check_tx(&req.tx, mode).await;
+                    let _ = done.send(Ok(MempoolResponse::CheckTx(resp)));
+                }
+                Some((address, reply)) = qrx.recv() => {
+                    let _ = reply.send(mempool.sequence(&address).await);
+                }
+            }
         }
     });
-    (Actor { tx: ctx }, Actor { tx: mtx }, Info { storage }, Snapshots)
+    (Actor { tx: ctx }, Actor { tx: mtx }, Info { storage }, Snapshots, MempoolView { tx: qtx })
 }
 
 async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
@@ -224,6 +265,12 @@ impl MempoolState {
         }
         let (_, state) = self.state.as_mut().expect("set above");
         check_tx_response(execute_tx(state, tx, mode, &self.min_gas_price).await)
+    }
+
+    async fn sequence(&self, address: &Address) -> Option<u64> {
+        use crate::auth::AuthRead;
+        let (_, state) = self.state.as_ref()?;
+        state.account(address).await.ok().flatten().map(|a| a.sequence)
     }
 }
 

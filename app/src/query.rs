@@ -323,6 +323,9 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.auth.v1.Query/Params" => {
             call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
         }
+        "/aegis.auth.v1.Query/NextSequence" => {
+            call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::next_sequence(&aegis_auth, r)).await
+        }
         _ => return None,
     })
 }

@@ -28,7 +28,7 @@ use tendermint_rpc::{Client, HttpClient};
 use tonic::{Request, Response, Status};
 
 /// Serve gRPC on `addr` until the future is dropped.
-pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow::Result<()> {
+pub async fn serve(storage: Storage, mempool: aegis_app::abci::MempoolView, addr: SocketAddr, rpc_url: &str) -> anyhow::Result<()> {
     let rpc = HttpClient::new(rpc_url)?;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(aegis_proto::FILE_DESCRIPTOR_SET)
@@ -39,7 +39,7 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str) -> anyhow:
     tonic::transport::Server::builder()
         .add_service(BankServer::new(BankQuery::new(storage.clone())))
         .add_service(AuthServer::new(AuthQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::new(storage.clone())))
+        .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::with_mempool(storage.clone(), mempool)))
         .add_service(aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
