@@ -9,7 +9,8 @@ use cosmos_sdk_proto::cosmos::auth::v1beta1::{query_client::QueryClient as AuthC
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_client::QueryClient as BankClient, QueryAllBalancesRequest, QueryBalanceRequest};
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{TxMsgData, TxResponse};
 use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::{service_client::ServiceClient as TmClient, GetNodeInfoRequest};
-use cosmos_sdk_proto::cosmos::tx::v1beta1::{service_client::ServiceClient as TxClient, BroadcastMode, BroadcastTxRequest, GetTxRequest, SimulateRequest};
+pub use cosmos_sdk_proto::cosmos::tx::v1beta1::BroadcastMode;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{service_client::ServiceClient as TxClient, BroadcastTxRequest, GetTxRequest, SimulateRequest, Tx};
 use prost::Message;
 use tonic::transport::Channel;
 
@@ -113,6 +114,23 @@ impl GrpcClient {
         Ok(Coins::from_proto(&r.balances).map_err(|e| anyhow!("{e}"))?.iter().cloned().collect())
     }
 
+    /// The account's number and the sequence its next tx must carry, as
+    /// this node sees it: counting the txs its mempool has admitted, so
+    /// back-to-back txs need no --sequence. None if the account does not exist.
+    pub async fn next_sequence(&self, addr: &Address) -> Result<Option<(u64, u64)>> {
+        use aegis_proto::aegis::auth::v1::{query_client::QueryClient, QueryNextSequenceRequest};
+        match QueryClient::new(self.channel.clone()).next_sequence(QueryNextSequenceRequest { address: addr.to_string() }).await {
+            Ok(r) => {
+                let r = r.into_inner();
+                Ok(Some((r.account_number, r.next_sequence)))
+            }
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+            Err(s) => Err(anyhow!("querying the next sequence of {addr}: {}", s.message())),
+        }
+    }
+
+    /// Gas used by the tx when run on the latest state. A failure names the
+    /// codespace and code the node reported ("... codespace rewards code 7").
     pub async fn simulate(&self, tx_bytes: Vec<u8>) -> Result<u64> {
         #[allow(deprecated)]
         let r = TxClient::new(self.channel.clone())
@@ -125,36 +143,54 @@ impl GrpcClient {
 
     /// Broadcast in sync mode: returns once CheckTx has answered.
     pub async fn broadcast(&self, tx_bytes: Vec<u8>) -> Result<TxResponse> {
+        self.broadcast_mode(tx_bytes, BroadcastMode::Sync).await
+    }
+
+    /// Broadcast in `mode`: Sync returns CheckTx's answer; Async returns
+    /// the hash only (code 0 means "handed to the node", nothing more).
+    pub async fn broadcast_mode(&self, tx_bytes: Vec<u8>, mode: BroadcastMode) -> Result<TxResponse> {
         let r = TxClient::new(self.channel.clone())
-            .broadcast_tx(BroadcastTxRequest { tx_bytes, mode: BroadcastMode::Sync as i32 })
-            .await?
+            .broadcast_tx(BroadcastTxRequest { tx_bytes, mode: mode as i32 })
+            .await
+            .map_err(|s| anyhow!("broadcasting the tx failed: {}", s.message()))?
             .into_inner();
         r.tx_response.ok_or_else(|| anyhow!("empty broadcast response"))
+    }
+
+    /// A committed tx by hash; None if the node has not indexed it.
+    pub async fn get_tx(&self, hash: &str) -> Result<Option<(Option<Tx>, TxResponse)>> {
+        match TxClient::new(self.channel.clone()).get_tx(GetTxRequest { hash: hash.into() }).await {
+            Ok(r) => {
+                let r = r.into_inner();
+                Ok(Some((r.tx, r.tx_response.ok_or_else(|| anyhow!("empty tx response"))?)))
+            }
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+            Err(s) => bail!("tx {hash}: {}", s.message()),
+        }
     }
 
     /// Poll until the tx is in a block, up to `timeout`.
     pub async fn wait_for_tx(&self, hash: &str, timeout: std::time::Duration) -> Result<TxResponse> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            match TxClient::new(self.channel.clone()).get_tx(GetTxRequest { hash: hash.into() }).await {
-                Ok(r) => return r.into_inner().tx_response.ok_or_else(|| anyhow!("empty tx response")),
-                Err(s) if s.code() == tonic::Code::NotFound && tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await
-                }
-                Err(s) => bail!("tx {hash}: {s}"),
+            match self.get_tx(hash).await? {
+                Some((_, r)) => return Ok(r),
+                None if tokio::time::Instant::now() < deadline => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                None => bail!("tx {hash} was not in a block after {}s; look for it later with `aegisd query tx {hash}`", timeout.as_secs()),
             }
         }
     }
 
-    /// Sign `msgs` as `signer` with the account's current number and
-    /// sequence; the gas limit is 1.3 times the simulated gas unless `gas` is
-    /// given, and the fee is `gas_limit * gas_price` rounded up.
-    pub async fn sign(&self, signer: &Signer, msgs: Vec<cosmrs::Any>, gas: Option<u64>, gas_price: &MinGasPrice, memo: &str) -> Result<Vec<u8>> {
+    /// Sign `msgs` as `signer` with the account's number and next sequence;
+    /// the gas limit is 1.3 times the simulated gas unless `gas` is given,
+    /// and the fee is `gas_limit * gas_price` rounded up.
+    pub async fn sign(&self, signer: &Signer, msgs: Vec<cosmrs::Any>, gas: impl Into<Option<u64>>, gas_price: &MinGasPrice, memo: &str) -> Result<Vec<u8>> {
         let chain_id = self.chain_id().await?;
-        let acc = self.account(&signer.address).await?.ok_or_else(|| anyhow!("account {} does not exist on chain (fund it first)", signer.address))?;
-        let mut opts = SignOptions::new(&chain_id, acc.account_number, acc.sequence);
+        let (account_number, sequence) =
+            self.next_sequence(&signer.address).await?.ok_or_else(|| anyhow!("account {} does not exist on chain (fund it first)", signer.address))?;
+        let mut opts = SignOptions::new(&chain_id, account_number, sequence);
         opts.memo = memo.to_string();
-        let gas_limit = match gas {
+        let gas_limit = match gas.into() {
             Some(g) => g,
             None => {
                 opts.fee = 0;
@@ -175,12 +211,18 @@ impl GrpcClient {
         &self,
         signer: &Signer,
         msgs: Vec<cosmrs::Any>,
-        gas: Option<u64>,
+        gas: impl Into<Option<u64>>,
         gas_price: &MinGasPrice,
         memo: &str,
         wait: Option<std::time::Duration>,
     ) -> Result<TxResponse> {
         let bytes = self.sign(signer, msgs, gas, gas_price, memo).await?;
+        self.broadcast_and_wait(bytes, wait).await
+    }
+
+    /// Broadcast signed bytes in sync mode and, with `wait` and a CheckTx
+    /// success, poll until the tx is in a block.
+    pub async fn broadcast_and_wait(&self, bytes: Vec<u8>, wait: Option<std::time::Duration>) -> Result<TxResponse> {
         let r = self.broadcast(bytes).await?;
         match wait {
             Some(timeout) if r.code == 0 => self.wait_for_tx(&r.txhash, timeout).await,

@@ -13,3 +13,4 @@ pub mod relayer;
 pub mod render;
 pub mod start;
 pub mod testnet;
+pub mod txdoc;
