@@ -241,3 +241,142 @@ pub fn msg_responses(r: &TxResponse) -> Result<Vec<cosmrs::Any>> {
     let data = TxMsgData::decode(bytes.as_slice()).context("tx data is not a TxMsgData")?;
     Ok(data.msg_responses.into_iter().map(|a| cosmrs::Any { type_url: a.type_url, value: a.value }).collect())
 }
+
+/// `--gas`: simulate ("auto") or a fixed limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gas {
+    Auto,
+    Limit(u64),
+}
+
+impl std::str::FromStr for Gas {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Gas::Auto),
+            n => match n.parse::<u64>() {
+                Ok(0) => Err("gas limit 0: give a positive limit or \"auto\"".into()),
+                Ok(g) => Ok(Gas::Limit(g)),
+                Err(_) => Err(format!("{n:?} is neither \"auto\" nor a gas limit (a positive integer)")),
+            },
+        }
+    }
+}
+
+impl From<Gas> for Option<u64> {
+    fn from(g: Gas) -> Self {
+        match g {
+            Gas::Auto => None,
+            Gas::Limit(n) => Some(n),
+        }
+    }
+}
+
+/// `--gas-adjustment`: a positive decimal with at most 18 decimals, kept
+/// exactly (as 10^-18 units) so the gas limit it gives is reproducible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GasAdjustment(u128);
+
+impl GasAdjustment {
+    /// floor(gas_used * adjustment), as the Cosmos SDK truncates.
+    pub fn apply(&self, gas_used: u64) -> u64 {
+        let v = (gas_used as u128).saturating_mul(self.0) / 1_000_000_000_000_000_000;
+        v.min(u64::MAX as u128) as u64
+    }
+}
+
+impl std::str::FromStr for GasAdjustment {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        // MinGasPrice parses exactly this decimal shape.
+        let p = MinGasPrice::parse(&format!("{s}uaegis")).map_err(|_| format!("gas adjustment {s:?} is not a decimal such as 1.3 (at most 18 decimals)"))?;
+        if p.atto_per_gas == 0 {
+            return Err(format!("gas adjustment {s:?} must be above 0"));
+        }
+        Ok(GasAdjustment(p.atto_per_gas))
+    }
+}
+
+/// What the fee of a tx is: exactly `--fees`, or `--gas-prices` times the gas limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeeSpec {
+    /// An amount of the native denom.
+    Fixed(u128),
+    Price(MinGasPrice),
+}
+
+impl FeeSpec {
+    /// The fee for `gas_limit`, in the native denom.
+    pub fn amount(&self, gas_limit: u64) -> u128 {
+        match self {
+            FeeSpec::Fixed(a) => *a,
+            FeeSpec::Price(p) => p.required_fee(gas_limit),
+        }
+    }
+
+    /// From `--fees` (one coin, e.g. `5000uaegis`) or else `--gas-prices`
+    /// (e.g. `0.025uaegis`). The chain takes fees in the native denom only
+    /// (the auth ante refuses any other), so any other denom is refused here,
+    /// before anything is signed.
+    pub fn parse(fees: Option<&str>, gas_prices: &str) -> Result<Self> {
+        use aegis_app::types::NATIVE_DENOM;
+        if let Some(fees) = fees {
+            let coins: Vec<&str> = fees.split(',').map(str::trim).filter(|c| !c.is_empty()).collect();
+            let [coin] = coins.as_slice() else {
+                bail!("--fees {fees:?}: give exactly one coin of {NATIVE_DENOM}, e.g. 5000{NATIVE_DENOM} (the chain takes fees in {NATIVE_DENOM} only)");
+            };
+            let split = coin.find(|c: char| !c.is_ascii_digit()).unwrap_or(coin.len());
+            let (amount, denom) = coin.split_at(split);
+            let amount: u128 = amount.parse().map_err(|_| anyhow!("--fees {fees:?}: write <amount><denom>, e.g. 5000{NATIVE_DENOM}"))?;
+            if denom != NATIVE_DENOM {
+                bail!("--fees {fees:?}: denom {denom:?} is not accepted for fees; the chain takes fees in {NATIVE_DENOM} only");
+            }
+            return Ok(FeeSpec::Fixed(amount));
+        }
+        let price = MinGasPrice::parse(gas_prices).map_err(|e| anyhow!("--gas-prices {gas_prices:?}: {e}"))?;
+        if price.denom != NATIVE_DENOM {
+            bail!("--gas-prices {gas_prices:?}: denom {:?} is not accepted for fees; the chain takes fees in {NATIVE_DENOM} only", price.denom);
+        }
+        Ok(FeeSpec::Price(price))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_and_gas_prices_parse_in_the_native_denom_only() {
+        assert_eq!(FeeSpec::parse(Some("5000uaegis"), "0.025uaegis").unwrap(), FeeSpec::Fixed(5000));
+        assert_eq!(FeeSpec::parse(Some("5000uaegis"), "0.025uaegis").unwrap().amount(1_000_000), 5000);
+        let p = FeeSpec::parse(None, "0.025uaegis").unwrap();
+        assert_eq!(p.amount(200_000), 5000);
+        assert_eq!(p.amount(1), 1);
+        assert_eq!(FeeSpec::parse(None, "0uaegis").unwrap().amount(200_000), 0);
+        for (fees, price, want) in [
+            (None, "0.025stuaegis", "--gas-prices \"0.025stuaegis\": denom \"stuaegis\" is not accepted for fees; the chain takes fees in uaegis only"),
+            (Some("5000stuaegis"), "0.025uaegis", "--fees \"5000stuaegis\": denom \"stuaegis\" is not accepted for fees; the chain takes fees in uaegis only"),
+            (Some("1uaegis,2uatom"), "0.025uaegis", "--fees \"1uaegis,2uatom\": give exactly one coin of uaegis, e.g. 5000uaegis (the chain takes fees in uaegis only)"),
+            (Some("uaegis"), "0.025uaegis", "--fees \"uaegis\": write <amount><denom>, e.g. 5000uaegis"),
+            (None, "0.025", "--gas-prices \"0.025\": minimum gas price \"0.025\" has no denom"),
+        ] {
+            assert_eq!(FeeSpec::parse(fees, price).unwrap_err().to_string(), want);
+        }
+    }
+
+    #[test]
+    fn gas_flags_parse_and_adjust_exactly() {
+        assert_eq!("auto".parse::<Gas>(), Ok(Gas::Auto));
+        assert_eq!("150000".parse::<Gas>(), Ok(Gas::Limit(150_000)));
+        assert_eq!("0".parse::<Gas>(), Err("gas limit 0: give a positive limit or \"auto\"".into()));
+        assert_eq!("lots".parse::<Gas>(), Err("\"lots\" is neither \"auto\" nor a gas limit (a positive integer)".into()));
+        let a: GasAdjustment = "1.3".parse().unwrap();
+        assert_eq!(a.apply(100_000), 130_000);
+        assert_eq!(a.apply(12_345), 16_048); // 16048.5 truncated
+        assert_eq!("2".parse::<GasAdjustment>().unwrap().apply(7), 14);
+        assert_eq!("0".parse::<GasAdjustment>(), Err("gas adjustment \"0\" must be above 0".into()));
+        assert_eq!("-1".parse::<GasAdjustment>(), Err("gas adjustment \"-1\" is not a decimal such as 1.3 (at most 18 decimals)".into()));
+    }
+}
