@@ -169,6 +169,43 @@ impl GrpcClient {
         }
     }
 
+    /// Committed txs matching a CometBFT event query, page `page` (1-based)
+    /// of `limit`; with the total number of matches.
+    pub async fn txs_by_events(&self, query: &str, page: u64, limit: u64, descending: bool) -> Result<(Vec<(Tx, TxResponse)>, u64)> {
+        use cosmos_sdk_proto::cosmos::tx::v1beta1::{GetTxsEventRequest, OrderBy};
+        #[allow(deprecated)]
+        let req = GetTxsEventRequest {
+            query: query.to_string(),
+            page,
+            limit,
+            order_by: if descending { OrderBy::Desc } else { OrderBy::Asc } as i32,
+            ..Default::default()
+        };
+        let r = TxClient::new(self.channel.clone()).get_txs_event(req).await.map_err(|s| anyhow!("searching txs: {}", s.message()))?.into_inner();
+        Ok((r.txs.into_iter().zip(r.tx_responses).collect(), r.total))
+    }
+
+    /// The block at `height`, or the latest.
+    pub async fn block(&self, height: Option<u64>) -> Result<(Option<tendermint_proto::types::BlockId>, tendermint_proto::types::Block)> {
+        use cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::{GetBlockByHeightRequest, GetLatestBlockRequest};
+        let (id, block) = match height {
+            None => {
+                let r = TmClient::new(self.channel.clone()).get_latest_block(GetLatestBlockRequest {}).await?.into_inner();
+                (r.block_id, r.block)
+            }
+            Some(h) => {
+                let h = i64::try_from(h).map_err(|_| anyhow!("height {h} is too large"))?;
+                let r = TmClient::new(self.channel.clone())
+                    .get_block_by_height(GetBlockByHeightRequest { height: h })
+                    .await
+                    .map_err(|s| anyhow!("block {h}: {}", s.message()))?
+                    .into_inner();
+                (r.block_id, r.block)
+            }
+        };
+        Ok((id, block.ok_or_else(|| anyhow!("the node returned no block"))?))
+    }
+
     /// Poll until the tx is in a block, up to `timeout`.
     pub async fn wait_for_tx(&self, hash: &str, timeout: std::time::Duration) -> Result<TxResponse> {
         let deadline = tokio::time::Instant::now() + timeout;

@@ -180,10 +180,18 @@ pub async fn submit(tx: &TxArgs, c: &client::GrpcClient, signer: &aegis_app::sig
     send(tx, (!tx.offline).then_some(c), &signer.address, Some(signer), msgs).await
 }
 
+/// The flags that say what a signature commits to besides the tx.
+pub struct SigningFlags<'a> {
+    pub chain_id: &'a Option<String>,
+    pub account_number: Option<u64>,
+    pub sequence: Option<u64>,
+    pub grpc: &'a str,
+}
+
 /// The chain id, account number and sequence to sign with: the flags',
 /// checked against the node's; the node's (its next sequence counts the
 /// txs its mempool holds) where no flag is given.
-async fn signing_account(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &Address) -> Result<(String, u64, u64)> {
+pub async fn signing_account(tx: &SigningFlags<'_>, c: Option<&client::GrpcClient>, address: &Address) -> Result<(String, u64, u64)> {
     let Some(c) = c else {
         let missing: Vec<&str> = [("--chain-id", tx.chain_id.is_none()), ("--account-number", tx.account_number.is_none()), ("--sequence", tx.sequence.is_none())]
             .into_iter()
@@ -197,7 +205,7 @@ async fn signing_account(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &
     let chain_id = c.chain_id().await?;
     if let Some(want) = &tx.chain_id {
         if *want != chain_id {
-            bail!("--chain-id {want:?} does not match the node's chain id {chain_id:?} (at {})", tx.node.grpc);
+            bail!("--chain-id {want:?} does not match the node's chain id {chain_id:?} (at {})", tx.grpc);
         }
     }
     let (number, sequence) = match (tx.account_number, tx.sequence) {
@@ -212,7 +220,8 @@ async fn send(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &Address, si
     if tx.offline && tx.gas == client::Gas::Auto {
         bail!("--offline cannot simulate the gas: give --gas N");
     }
-    let (chain_id, account_number, sequence) = signing_account(tx, c, address).await?;
+    let flags = SigningFlags { chain_id: &tx.chain_id, account_number: tx.account_number, sequence: tx.sequence, grpc: &tx.node.grpc };
+    let (chain_id, account_number, sequence) = signing_account(&flags, c, address).await?;
     let mut doc = txdoc::unsigned(msgs, &tx.memo, tx.timeout_height, 0, 0);
     let gas_limit = match (tx.gas, c) {
         (client::Gas::Limit(n), _) if !tx.dry_run => n,
