@@ -76,15 +76,21 @@ pub fn services(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, In
     (consensus, mempool, info, snapshots)
 }
 
-type SequenceQuery = (Address, oneshot::Sender<Option<u64>>);
+/// What the gRPC server asks of the CheckTx state.
+enum MempoolQuery {
+    Sequence(Address, oneshot::Sender<Option<u64>>),
+    Simulate(Vec<u8>, oneshot::Sender<TxOutcome>),
+}
 
 /// A read-only window on the CheckTx state, for the gRPC server: the
 /// sequence an account has reached counting the transactions this node's
-/// mempool has admitted. Questions are queued behind the CheckTx requests
-/// already received, so a client that broadcast a tx and then asks sees it.
+/// mempool has admitted, and simulation on top of them (as the Cosmos SDK
+/// simulates on its check state). Questions are queued behind the CheckTx
+/// requests already received, so a client that broadcast a tx and then
+/// asks sees it.
 #[derive(Clone)]
 pub struct MempoolView {
-    tx: mpsc::UnboundedSender<SequenceQuery>,
+    tx: mpsc::UnboundedSender<MempoolQuery>,
 }
 
 impl MempoolView {
@@ -94,8 +100,16 @@ impl MempoolView {
     /// callers take the larger of this and the committed sequence.
     pub async fn sequence(&self, address: Address) -> Option<u64> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send((address, reply)).ok()?;
+        self.tx.send(MempoolQuery::Sequence(address, reply)).ok()?;
         answer.await.ok().flatten()
+    }
+
+    /// Simulate `tx` on a throwaway fork of the CheckTx state; None if the
+    /// mempool task has stopped.
+    pub async fn simulate(&self, tx: Vec<u8>) -> Option<TxOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(MempoolQuery::Simulate(tx, reply)).ok()?;
+        answer.await.ok()
     }
 }
 
@@ -115,7 +129,7 @@ pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Cons
     });
     let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price };
     let (mtx, mut mrx) = mpsc::unbounded_channel::<Job<MempoolRequest, MempoolResponse>>();
-    let (qtx, mut qrx) = mpsc::unbounded_channel::<SequenceQuery>();
+    let (qtx, mut qrx) = mpsc::unbounded_channel::<MempoolQuery>();
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -130,8 +144,13 @@ pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Cons
                     let resp = mempool.check_tx(&req.tx, mode).await;
                     let _ = done.send(Ok(MempoolResponse::CheckTx(resp)));
                 }
-                Some((address, reply)) = qrx.recv() => {
-                    let _ = reply.send(mempool.sequence(&address).await);
+                Some(q) = qrx.recv() => match q {
+                    MempoolQuery::Sequence(address, reply) => {
+                        let _ = reply.send(mempool.sequence(&address).await);
+                    }
+                    MempoolQuery::Simulate(tx, reply) => {
+                        let _ = reply.send(mempool.simulate(&tx).await);
+                    }
                 }
             }
         }
@@ -255,16 +274,34 @@ struct MempoolState {
 }
 
 impl MempoolState {
-    async fn check_tx(&mut self, tx: &[u8], mode: ExecMode) -> response::CheckTx {
+    /// The CheckTx state, rebuilt on the latest commit if one happened since.
+    async fn current(&mut self) -> Result<&mut StateDelta<Snapshot>, TxOutcome> {
         let latest = self.storage.latest_version();
         if self.state.as_ref().map(|(v, _)| *v) != Some(latest) {
             match next_block_state(self.storage.latest_snapshot()).await {
                 Ok(s) => self.state = Some((latest, s)),
-                Err(e) => return check_tx_response(TxOutcome { result: Err(e), gas_wanted: 0, gas_used: 0, events: vec![], data: vec![], hash: None }),
+                Err(e) => return Err(TxOutcome { result: Err(e), gas_wanted: 0, gas_used: 0, events: vec![], data: vec![], hash: None }),
             }
         }
-        let (_, state) = self.state.as_mut().expect("set above");
-        check_tx_response(execute_tx(state, tx, mode, &self.min_gas_price).await)
+        Ok(&mut self.state.as_mut().expect("set above").1)
+    }
+
+    async fn check_tx(&mut self, tx: &[u8], mode: ExecMode) -> response::CheckTx {
+        let min_gas_price = self.min_gas_price.clone();
+        match self.current().await {
+            Ok(state) => check_tx_response(execute_tx(state, tx, mode, &min_gas_price).await),
+            Err(failed) => check_tx_response(failed),
+        }
+    }
+
+    async fn simulate(&mut self, tx: &[u8]) -> TxOutcome {
+        match self.current().await {
+            Ok(state) => {
+                let mut fork = StateDelta::new(&mut *state);
+                execute_tx(&mut fork, tx, ExecMode::Simulate, &MinGasPrice::zero()).await
+            }
+            Err(failed) => failed,
+        }
     }
 
     async fn sequence(&self, address: &Address) -> Option<u64> {

@@ -16,7 +16,7 @@ use aegis_app::ibc::query::{ChannelQuery, ClientQuery, ConnectionQuery, StakingQ
 use aegis_app::restaking::query::RestakingQuery;
 use aegis_app::rewards::query::RewardsQuery;
 use aegis_app::slashing::query::SlashingQuery;
-use aegis_app::query::{abci_query, simulate_response, to_status};
+use aegis_app::query::{abci_query, simulate_response, simulation_response, to_status};
 use cnidarium::Storage;
 use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer as AuthServer;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::QueryServer as BankServer;
@@ -39,7 +39,7 @@ pub async fn serve(storage: Storage, mempool: aegis_app::abci::MempoolView, addr
     tonic::transport::Server::builder()
         .add_service(BankServer::new(BankQuery::new(storage.clone())))
         .add_service(AuthServer::new(AuthQuery::new(storage.clone())))
-        .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::with_mempool(storage.clone(), mempool)))
+        .add_service(aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::with_mempool(storage.clone(), mempool.clone())))
         .add_service(aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())))
         .add_service(aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())))
@@ -55,7 +55,7 @@ pub async fn serve(storage: Storage, mempool: aegis_app::abci::MempoolView, addr
         .add_service(ibc_proto_052::ibc::core::channel::v1::query_server::QueryServer::new(ChannelQuery::new(storage.clone())))
         .add_service(ibc_proto_052::ibc::applications::transfer::v1::query_server::QueryServer::new(TransferQuery::new(storage.clone())))
         .add_service(cosmos_sdk_proto::cosmos::staking::v1beta1::query_server::QueryServer::new(StakingQuery::new(storage.clone())))
-        .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone() }))
+        .add_service(txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), mempool, rpc: rpc.clone() }))
         .add_service(tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -101,6 +101,7 @@ fn tx_response(found: tendermint_rpc::endpoint::tx::Response, time: String) -> (
 
 pub struct TxService {
     storage: Storage,
+    mempool: aegis_app::abci::MempoolView,
     rpc: HttpClient,
 }
 
@@ -137,7 +138,17 @@ impl txsvc::service_server::Service for TxService {
         } else {
             vec![]
         };
-        simulate_response(&self.storage, &bytes).await.map(Response::new).map_err(|e| {
+        // On the CheckTx state, as the Cosmos SDK simulates on its check
+        // state: a tx following others still in the mempool simulates with
+        // the sequence and balances they leave.
+        let result = match bytes.is_empty() {
+            true => simulate_response(&self.storage, &bytes).await,
+            false => match self.mempool.simulate(bytes.clone()).await {
+                Some(outcome) => simulation_response(outcome),
+                None => simulate_response(&self.storage, &bytes).await,
+            },
+        };
+        result.map(Response::new).map_err(|e| {
             // Keep the app error's codespace and code in the message, as the
             // Cosmos SDK does, so clients can tell what failed.
             let (codespace, code) = (e.codespace, e.code);
