@@ -171,13 +171,41 @@ pub async fn run_tx(tx: &TxArgs, home: &Path, msgs: impl FnOnce(&Sender) -> Vec<
         false => Some(client::GrpcClient::connect(&tx.node.grpc).await?),
     };
     let msgs = msgs(&sender);
-    send(tx, c.as_ref(), &sender.address, sender.signer.as_ref(), msgs).await
+    let r = send(tx, c.as_ref(), &sender.address, sender.signer.as_ref(), msgs).await?;
+    print_committed(r)
 }
 
 /// Sign, broadcast and (unless --no-wait) wait for the block; print the
 /// result with the decoded message responses and events.
 pub async fn submit(tx: &TxArgs, c: &client::GrpcClient, signer: &aegis_app::signer::Signer, msgs: Vec<cosmrs::Any>) -> Result<()> {
-    send(tx, (!tx.offline).then_some(c), &signer.address, Some(signer), msgs).await
+    let r = send(tx, (!tx.offline).then_some(c), &signer.address, Some(signer), msgs).await?;
+    print_committed(r)
+}
+
+/// As [`submit`], for commands with their own output: the committed
+/// result is returned, not printed (a failed one is an error). None when
+/// the flags asked for no committed result (--generate-only, --dry-run,
+/// --offline, --no-wait, async), whose output is printed as usual.
+pub async fn submit_quiet(tx: &TxArgs, c: &client::GrpcClient, signer: &aegis_app::signer::Signer, msgs: Vec<cosmrs::Any>) -> Result<Option<TxResponse>> {
+    match send(tx, (!tx.offline).then_some(c), &signer.address, Some(signer), msgs).await? {
+        Some(r) => check_committed(&r).map(|_| Some(r)),
+        None => Ok(None),
+    }
+}
+
+fn print_committed(r: Option<TxResponse>) -> Result<()> {
+    if let Some(r) = r {
+        print_json(tx_result(&r, None)?);
+        check_committed(&r)?;
+    }
+    Ok(())
+}
+
+fn check_committed(r: &TxResponse) -> Result<()> {
+    if r.code != 0 {
+        bail!("tx {} failed in block {}: {} (codespace {} code {})", r.txhash, r.height, r.raw_log, r.codespace, r.code);
+    }
+    Ok(())
 }
 
 /// The flags that say what a signature commits to besides the tx.
@@ -215,7 +243,16 @@ pub async fn signing_account(tx: &SigningFlags<'_>, c: Option<&client::GrpcClien
     Ok((chain_id, tx.account_number.unwrap_or(number), tx.sequence.unwrap_or(sequence)))
 }
 
-async fn send(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &Address, signer: Option<&aegis_app::signer::Signer>, msgs: Vec<cosmrs::Any>) -> Result<()> {
+/// Build, sign and send as the flags say. Returns the committed result
+/// (unprinted, code unchecked) when there is one; what the flags ask for
+/// instead (a gas estimate, a JSON tx, CheckTx's answer) is printed here.
+async fn send(
+    tx: &TxArgs,
+    c: Option<&client::GrpcClient>,
+    address: &Address,
+    signer: Option<&aegis_app::signer::Signer>,
+    msgs: Vec<cosmrs::Any>,
+) -> Result<Option<TxResponse>> {
     let fee = FeeSpec::parse(tx.fees.as_deref(), &tx.gas_prices)?;
     if tx.offline && tx.gas == client::Gas::Auto {
         bail!("--offline cannot simulate the gas: give --gas N");
@@ -233,7 +270,7 @@ async fn send(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &Address, si
             let limit = tx.gas_adjustment.apply(used);
             if tx.dry_run {
                 print_json(serde_json::json!({"gas_used": used.to_string(), "gas_estimate": limit.to_string()}));
-                return Ok(());
+                return Ok(None);
             }
             limit
         }
@@ -242,16 +279,16 @@ async fn send(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &Address, si
     txdoc::set_fee(&mut doc, fee.amount(gas_limit), gas_limit);
     if tx.generate_only {
         print_json(txdoc::to_json(&doc)?);
-        return Ok(());
+        return Ok(None);
     }
     let signer = signer.ok_or_else(|| anyhow!("--from {} is an address: only --generate-only works without a key", tx.from))?;
     let signed = txdoc::sign(doc, signer, &chain_id, account_number, sequence)?;
     match c {
         None => {
             print_json(txdoc::to_json(&signed)?);
-            Ok(())
+            Ok(None)
         }
-        Some(c) => broadcast(c, txdoc::raw(&signed), tx.broadcast_mode, !tx.no_wait).await,
+        Some(c) => broadcast_raw(c, txdoc::raw(&signed), tx.broadcast_mode, !tx.no_wait).await,
     }
 }
 
@@ -259,6 +296,12 @@ async fn send(tx: &TxArgs, c: Option<&client::GrpcClient>, address: &Address, si
 /// (async), CheckTx's answer (sync with `wait` false or a refusal), or the
 /// committed result. A non-zero code is an error naming codespace and code.
 pub async fn broadcast(c: &client::GrpcClient, bytes: Vec<u8>, mode: BroadcastModeArg, wait: bool) -> Result<()> {
+    let r = broadcast_raw(c, bytes, mode, wait).await?;
+    print_committed(r)
+}
+
+/// Broadcast; print and return None unless there is a committed result to return.
+async fn broadcast_raw(c: &client::GrpcClient, bytes: Vec<u8>, mode: BroadcastModeArg, wait: bool) -> Result<Option<TxResponse>> {
     let mode_pb = match mode {
         BroadcastModeArg::Sync => client::BroadcastMode::Sync,
         BroadcastModeArg::Async => client::BroadcastMode::Async,
@@ -269,14 +312,9 @@ pub async fn broadcast(c: &client::GrpcClient, bytes: Vec<u8>, mode: BroadcastMo
         if r.code != 0 {
             bail!("rejected by CheckTx: {} (codespace {} code {})", r.raw_log, r.codespace, r.code);
         }
-        return Ok(());
+        return Ok(None);
     }
-    let r = c.wait_for_tx(&r.txhash, Duration::from_secs(30)).await?;
-    print_json(tx_result(&r, None)?);
-    if r.code != 0 {
-        bail!("tx {} failed in block {}: {} (codespace {} code {})", r.txhash, r.height, r.raw_log, r.codespace, r.code);
-    }
-    Ok(())
+    Ok(Some(c.wait_for_tx(&r.txhash, Duration::from_secs(30)).await?))
 }
 
 /// A committed tx as JSON: hash, height, code, gas, events (type and
