@@ -258,7 +258,11 @@ async fn send(
         bail!("--offline cannot simulate the gas: give --gas N");
     }
     let flags = SigningFlags { chain_id: &tx.chain_id, account_number: tx.account_number, sequence: tx.sequence, grpc: &tx.node.grpc };
-    let (chain_id, account_number, sequence) = signing_account(&flags, c, address).await?;
+    let (chain_id, account_number, sequence) = match (tx.generate_only, c) {
+        // An unsigned tx offline commits to no account yet (`tx sign` does).
+        (true, None) => (String::new(), 0, 0),
+        _ => signing_account(&flags, c, address).await?,
+    };
     let mut doc = txdoc::unsigned(msgs, &tx.memo, tx.timeout_height, 0, 0);
     let gas_limit = match (tx.gas, c) {
         (client::Gas::Limit(n), _) if !tx.dry_run => n,
@@ -361,6 +365,47 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        tx: TxArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<TxArgs, clap::Error> {
+        Cmd::try_parse_from(std::iter::once("aegisd").chain(args.iter().copied())).map(|c| c.tx)
+    }
+
+    fn refused(args: &[&str]) -> clap::Error {
+        parse(args).err().unwrap_or_else(|| panic!("{args:?} should be refused"))
+    }
+
+    #[test]
+    fn tx_flags_parse_under_the_cosmos_sdk_names() {
+        let t = parse(&["--from", "k", "--note", "hi", "--gas", "150000", "--gas-adjustment", "1.5", "--fees", "10uaegis", "-y"]).unwrap();
+        assert_eq!((t.memo.as_str(), t.gas, t.fees.as_deref(), t.yes), ("hi", client::Gas::Limit(150_000), Some("10uaegis"), true));
+        assert_eq!(t.gas_adjustment.apply(1000), 1500);
+        let t = parse(&["--from", "k", "--broadcast-mode", "async", "--timeout-height", "90", "--sequence", "4", "--account-number", "2"]).unwrap();
+        assert_eq!((t.broadcast_mode, t.timeout_height, t.sequence, t.account_number), (BroadcastModeArg::Async, 90, Some(4), Some(2)));
+        let d = parse(&["--from", "k"]).unwrap();
+        assert_eq!((d.gas, d.gas_adjustment.apply(1000), d.gas_prices.as_str(), d.memo.as_str()), (client::Gas::Auto, 1300, "0.025uaegis", ""));
+        assert_eq!((d.broadcast_mode, d.no_wait, d.generate_only, d.offline, d.dry_run), (BroadcastModeArg::Sync, false, false, false, false));
+    }
+
+    #[test]
+    fn conflicting_or_malformed_tx_flags_are_refused() {
+        let e = refused(&["--from", "k", "--fees", "1uaegis", "--gas-prices", "0.1uaegis"]);
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let e = refused(&["--from", "k", "--generate-only", "--dry-run"]);
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let e = refused(&["--from", "k", "--gas", "lots"]).to_string();
+        assert!(e.contains("\"lots\" is neither \"auto\" nor a gas limit"), "{e}");
+        let e = refused(&["--from", "k", "--gas-adjustment", "0"]).to_string();
+        assert!(e.contains("gas adjustment \"0\" must be above 0"), "{e}");
+        let e = refused(&["--from", "k", "--broadcast-mode", "block"]);
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
+    }
 
     #[test]
     fn fractions_become_exact_wad_integers() {
