@@ -21,6 +21,7 @@ use tracing::{error, info};
 use crate::app::{execute_tx, next_block_state, App, BlockInput, TxOutcome};
 use crate::auth::params::MinGasPrice;
 use crate::tx::{decode_tx, ExecMode};
+use crate::types::Address;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>>;
@@ -71,6 +72,49 @@ pub struct Snapshots;
 
 /// The four services tower-abci needs, running on the current tokio runtime.
 pub fn services(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots) {
+    let (consensus, mempool, info, snapshots, _) = services_with_mempool_view(app, min_gas_price);
+    (consensus, mempool, info, snapshots)
+}
+
+/// What the gRPC server asks of the CheckTx state.
+enum MempoolQuery {
+    Sequence(Address, oneshot::Sender<Option<u64>>),
+    Simulate(Vec<u8>, oneshot::Sender<TxOutcome>),
+}
+
+/// A read-only window on the CheckTx state, for the gRPC server: the
+/// sequence an account has reached counting the transactions this node's
+/// mempool has admitted, and simulation on top of them (as the Cosmos SDK
+/// simulates on its check state). Questions are queued behind the CheckTx
+/// requests already received, so a client that broadcast a tx and then
+/// asks sees it.
+#[derive(Clone)]
+pub struct MempoolView {
+    tx: mpsc::UnboundedSender<MempoolQuery>,
+}
+
+impl MempoolView {
+    /// The account's sequence in the CheckTx state; None when CheckTx has
+    /// run nothing yet (or the account does not exist there). The state may
+    /// predate the latest commit until CometBFT re-checks the mempool, so
+    /// callers take the larger of this and the committed sequence.
+    pub async fn sequence(&self, address: Address) -> Option<u64> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(MempoolQuery::Sequence(address, reply)).ok()?;
+        answer.await.ok().flatten()
+    }
+
+    /// Simulate `tx` on a throwaway fork of the CheckTx state; None if the
+    /// mempool task has stopped.
+    pub async fn simulate(&self, tx: Vec<u8>) -> Option<TxOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(MempoolQuery::Simulate(tx, reply)).ok()?;
+        answer.await.ok()
+    }
+}
+
+/// As [`services`], plus a [`MempoolView`] of the CheckTx state.
+pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots, MempoolView) {
     let storage = app.storage().clone();
     let (ctx, mut crx) = mpsc::unbounded_channel::<Job<ConsensusRequest, ConsensusResponse>>();
     tokio::spawn(async move {
@@ -85,17 +129,33 @@ pub fn services(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, In
     });
     let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price };
     let (mtx, mut mrx) = mpsc::unbounded_channel::<Job<MempoolRequest, MempoolResponse>>();
+    let (qtx, mut qrx) = mpsc::unbounded_channel::<MempoolQuery>();
     tokio::spawn(async move {
-        while let Some((MempoolRequest::CheckTx(req), done)) = mrx.recv().await {
-            let mode = match req.kind {
-                tendermint::abci::request::CheckTxKind::New => ExecMode::Check,
-                tendermint::abci::request::CheckTxKind::Recheck => ExecMode::ReCheck,
-            };
-            let resp = mempool.check_tx(&req.tx, mode).await;
-            let _ = done.send(Ok(MempoolResponse::CheckTx(resp)));
+        loop {
+            tokio::select! {
+                // CheckTx first: a sequence question waits for the txs already queued.
+                biased;
+                job = mrx.recv() => {
+                    let Some((MempoolRequest::CheckTx(req), done)) = job else { break };
+                    let mode = match req.kind {
+                        tendermint::abci::request::CheckTxKind::New => ExecMode::Check,
+                        tendermint::abci::request::CheckTxKind::Recheck => ExecMode::ReCheck,
+                    };
+                    let resp = mempool.check_tx(&req.tx, mode).await;
+                    let _ = done.send(Ok(MempoolResponse::CheckTx(resp)));
+                }
+                Some(q) = qrx.recv() => match q {
+                    MempoolQuery::Sequence(address, reply) => {
+                        let _ = reply.send(mempool.sequence(&address).await);
+                    }
+                    MempoolQuery::Simulate(tx, reply) => {
+                        let _ = reply.send(mempool.simulate(&tx).await);
+                    }
+                }
+            }
         }
     });
-    (Actor { tx: ctx }, Actor { tx: mtx }, Info { storage }, Snapshots)
+    (Actor { tx: ctx }, Actor { tx: mtx }, Info { storage }, Snapshots, MempoolView { tx: qtx })
 }
 
 async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<ConsensusResponse, BoxError> {
@@ -214,16 +274,40 @@ struct MempoolState {
 }
 
 impl MempoolState {
-    async fn check_tx(&mut self, tx: &[u8], mode: ExecMode) -> response::CheckTx {
+    /// The CheckTx state, rebuilt on the latest commit if one happened since.
+    async fn current(&mut self) -> Result<&mut StateDelta<Snapshot>, TxOutcome> {
         let latest = self.storage.latest_version();
         if self.state.as_ref().map(|(v, _)| *v) != Some(latest) {
             match next_block_state(self.storage.latest_snapshot()).await {
                 Ok(s) => self.state = Some((latest, s)),
-                Err(e) => return check_tx_response(TxOutcome { result: Err(e), gas_wanted: 0, gas_used: 0, events: vec![], data: vec![], hash: None }),
+                Err(e) => return Err(TxOutcome { result: Err(e), gas_wanted: 0, gas_used: 0, events: vec![], data: vec![], hash: None }),
             }
         }
-        let (_, state) = self.state.as_mut().expect("set above");
-        check_tx_response(execute_tx(state, tx, mode, &self.min_gas_price).await)
+        Ok(&mut self.state.as_mut().expect("set above").1)
+    }
+
+    async fn check_tx(&mut self, tx: &[u8], mode: ExecMode) -> response::CheckTx {
+        let min_gas_price = self.min_gas_price.clone();
+        match self.current().await {
+            Ok(state) => check_tx_response(execute_tx(state, tx, mode, &min_gas_price).await),
+            Err(failed) => check_tx_response(failed),
+        }
+    }
+
+    async fn simulate(&mut self, tx: &[u8]) -> TxOutcome {
+        match self.current().await {
+            Ok(state) => {
+                let mut fork = StateDelta::new(&mut *state);
+                execute_tx(&mut fork, tx, ExecMode::Simulate, &MinGasPrice::zero()).await
+            }
+            Err(failed) => failed,
+        }
+    }
+
+    async fn sequence(&self, address: &Address) -> Option<u64> {
+        use crate::auth::AuthRead;
+        let (_, state) = self.state.as_ref()?;
+        state.account(address).await.ok().flatten().map(|a| a.sequence)
     }
 }
 

@@ -226,12 +226,18 @@ pub async fn simulate_response(
     storage: &Storage,
     tx_bytes: &[u8],
 ) -> Result<cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse, AppError> {
-    use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
-    use cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse;
     if tx_bytes.is_empty() {
         return Err(SdkError::InvalidRequest("empty tx_bytes".into()).into());
     }
-    let outcome = crate::app::simulate(storage, tx_bytes).await;
+    simulation_response(crate::app::simulate(storage, tx_bytes).await)
+}
+
+/// A simulation's outcome as the Cosmos `SimulateResponse`, or its error.
+pub fn simulation_response(
+    outcome: crate::app::TxOutcome,
+) -> Result<cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse, AppError> {
+    use cosmos_sdk_proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
+    use cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse;
     outcome.result.clone()?;
     let msg_responses = cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData::decode(outcome.data.as_slice())
         .map(|d| d.msg_responses)
@@ -330,6 +336,9 @@ async fn route(storage: &Storage, snapshot: Snapshot, path: &str, data: &[u8]) -
         "/aegis.provider.v1.Query/ConsumerRewards" => call(s, data, |r| provider.consumer_rewards(r)).await,
         "/aegis.auth.v1.Query/Params" => {
             call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::params(&aegis_auth, r)).await
+        }
+        "/aegis.auth.v1.Query/NextSequence" => {
+            call(s, data, |r| aegis_proto::aegis::auth::v1::query_server::Query::next_sequence(&aegis_auth, r)).await
         }
         _ => return None,
     })

@@ -122,3 +122,32 @@ async fn proposals_handshake_and_genesis_replay_through_the_abci_services() {
     // A FinalizeBlock for the wrong height is refused.
     assert!(consensus.clone().oneshot(block(5, vec![])).await.is_err());
 }
+
+#[tokio::test]
+async fn the_mempool_view_counts_admitted_txs_in_sequences_and_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = test_signer("alice");
+    let bob = test_signer("bob").address;
+    let genesis = serde_json::to_vec(&genesis_with(&[(alice.address, vec![Coin::new(NATIVE_DENOM, 1_000_000)])])).unwrap();
+    let storage = aegis_app::store::open(dir.path().join("db")).await.unwrap();
+    let (consensus, mempool, _, _, view) = aegis_app::abci::services_with_mempool_view(App::new(storage.clone()), MinGasPrice::parse("0.025uaegis").unwrap());
+    consensus.clone().oneshot(init_chain(&genesis)).await.unwrap();
+    let send = |seq: u64| alice.sign(vec![alice.msg_send(&bob, &[Coin::new(NATIVE_DENOM, 5)])], &SignOptions::new(CHAIN_ID, 0, seq)).unwrap();
+
+    // Before any CheckTx the view knows nothing; after one, the next sequence.
+    assert_eq!(view.sequence(alice.address).await, None);
+    let MempoolResponse::CheckTx(c) = mempool.clone().oneshot(MempoolRequest::CheckTx(request::CheckTx { tx: send(0).into(), kind: request::CheckTxKind::New })).await.unwrap();
+    assert_eq!(c.code.value(), 0, "{}", c.log);
+    assert_eq!(view.sequence(alice.address).await, Some(1));
+
+    // Simulation runs on top of the admitted tx: sequence 1 is next, 0 a replay.
+    let next = view.simulate(send(1)).await.unwrap();
+    assert_eq!(next.result, Ok(()));
+    let replay = view.simulate(send(0)).await.unwrap().result.unwrap_err();
+    assert_eq!((replay.codespace, replay.code, replay.message.as_str()), ("sdk", 32, "account sequence mismatch: expected 1, got 0"));
+    // Simulating changed nothing: the view still expects 1, and CheckTx admits it.
+    assert_eq!(view.sequence(alice.address).await, Some(1));
+    let MempoolResponse::CheckTx(c) = mempool.clone().oneshot(MempoolRequest::CheckTx(request::CheckTx { tx: send(1).into(), kind: request::CheckTxKind::New })).await.unwrap();
+    assert_eq!(c.code.value(), 0, "{}", c.log);
+    assert_eq!(view.sequence(alice.address).await, Some(2));
+}

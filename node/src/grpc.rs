@@ -16,7 +16,7 @@ use aegis_app::ibc::query::{ChannelQuery, ClientQuery, ConnectionQuery, StakingQ
 use aegis_app::restaking::query::RestakingQuery;
 use aegis_app::rewards::query::RewardsQuery;
 use aegis_app::slashing::query::SlashingQuery;
-use aegis_app::query::{abci_query, simulate_response, to_status};
+use aegis_app::query::{abci_query, simulate_response, simulation_response, to_status};
 use cnidarium::Storage;
 use cosmos_sdk_proto::cosmos::auth::v1beta1::query_server::QueryServer as AuthServer;
 use cosmos_sdk_proto::cosmos::bank::v1beta1::query_server::QueryServer as BankServer;
@@ -59,12 +59,12 @@ fn service_name<S: tonic::server::NamedService>(_: &S) -> &'static str {
 
 /// Serve gRPC on `addr` until the future is dropped. `max_tx_bytes` is the
 /// largest transaction BroadcastTx forwards (see [`max_tx_bytes`]).
-pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str, max_tx_bytes: usize) -> anyhow::Result<()> {
+pub async fn serve(storage: Storage, mempool: aegis_app::abci::MempoolView, addr: SocketAddr, rpc_url: &str, max_tx_bytes: usize) -> anyhow::Result<()> {
     let rpc = HttpClient::new(rpc_url)?;
     let (router, names) = served!(router, names;
         BankServer::new(BankQuery::new(storage.clone())),
         AuthServer::new(AuthQuery::new(storage.clone())),
-        aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::new(storage.clone())),
+        aegis_proto::aegis::auth::v1::query_server::QueryServer::new(AegisAuthQuery::with_mempool(storage.clone(), mempool.clone())),
         aegis_proto::aegis::restaking::v1::query_server::QueryServer::new(RestakingQuery::new(storage.clone())),
         aegis_proto::aegis::delegation::v1::query_server::QueryServer::new(DelegationQuery::new(storage.clone())),
         aegis_proto::aegis::rewards::v1::query_server::QueryServer::new(RewardsQuery::new(storage.clone())),
@@ -80,7 +80,7 @@ pub async fn serve(storage: Storage, addr: SocketAddr, rpc_url: &str, max_tx_byt
         ibc_proto_052::ibc::core::channel::v1::query_server::QueryServer::new(ChannelQuery::new(storage.clone())),
         ibc_proto_052::ibc::applications::transfer::v1::query_server::QueryServer::new(TransferQuery::new(storage.clone())),
         cosmos_sdk_proto::cosmos::staking::v1beta1::query_server::QueryServer::new(StakingQuery::new(storage.clone())),
-        txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), rpc: rpc.clone(), max_tx_bytes }),
+        txsvc::service_server::ServiceServer::new(TxService { storage: storage.clone(), mempool, rpc: rpc.clone(), max_tx_bytes }),
         tmsvc::service_server::ServiceServer::new(TendermintService { storage, rpc }),
     );
     let reflection = || {
@@ -158,8 +158,32 @@ fn rpc_tx_data(data: &[u8]) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_else(|_| data.to_vec())
 }
 
+/// A committed tx as the SDK shows it: decoded `Tx` and `TxResponse` with
+/// its events; `time` is its block's time.
+fn tx_response(found: tendermint_rpc::endpoint::tx::Response, time: String) -> (Option<txsvc::Tx>, TxResponse) {
+    let tx = tx_of_raw(&found.tx);
+    let r = found.tx_result;
+    let tx_response = TxResponse {
+        height: found.height.value() as i64,
+        txhash: found.hash.to_string(),
+        codespace: r.codespace,
+        code: r.code.value(),
+        data: hex::encode_upper(rpc_tx_data(&r.data)),
+        raw_log: r.log,
+        logs: vec![],
+        info: r.info,
+        gas_wanted: r.gas_wanted,
+        gas_used: r.gas_used,
+        tx: tx.as_ref().map(|t| tendermint_proto::google::protobuf::Any { type_url: "/cosmos.tx.v1beta1.Tx".into(), value: t.encode_to_vec() }),
+        timestamp: time,
+        events: r.events.into_iter().map(Into::into).collect(),
+    };
+    (tx, tx_response)
+}
+
 pub struct TxService {
     storage: Storage,
+    mempool: aegis_app::abci::MempoolView,
     rpc: HttpClient,
     max_tx_bytes: usize,
 }
@@ -197,7 +221,23 @@ impl txsvc::service_server::Service for TxService {
         } else {
             vec![]
         };
-        simulate_response(&self.storage, &bytes).await.map(Response::new).map_err(to_status)
+        // On the CheckTx state, as the Cosmos SDK simulates on its check
+        // state: a tx following others still in the mempool simulates with
+        // the sequence and balances they leave.
+        let result = match bytes.is_empty() {
+            true => simulate_response(&self.storage, &bytes).await,
+            false => match self.mempool.simulate(bytes.clone()).await {
+                Some(outcome) => simulation_response(outcome),
+                None => simulate_response(&self.storage, &bytes).await,
+            },
+        };
+        result.map(Response::new).map_err(|e| {
+            // Keep the app error's codespace and code in the message, as the
+            // Cosmos SDK does, so clients can tell what failed.
+            let (codespace, code) = (e.codespace, e.code);
+            let status = to_status(e);
+            Status::new(status.code(), format!("{}: codespace {codespace} code {code}", status.message()))
+        })
     }
 
     async fn get_tx(&self, req: Request<txsvc::GetTxRequest>) -> Result<Response<txsvc::GetTxResponse>, Status> {
@@ -211,23 +251,7 @@ impl txsvc::service_server::Service for TxService {
             }
         })?;
         let block = self.rpc.block(found.height).await.map_err(rpc_err)?;
-        let tx = tx_of_raw(&found.tx);
-        let r = found.tx_result;
-        let tx_response = TxResponse {
-            height: found.height.value() as i64,
-            txhash: found.hash.to_string(),
-            codespace: r.codespace,
-            code: r.code.value(),
-            data: hex::encode_upper(rpc_tx_data(&r.data)),
-            raw_log: r.log,
-            logs: vec![],
-            info: r.info,
-            gas_wanted: r.gas_wanted,
-            gas_used: r.gas_used,
-            tx: tx.as_ref().map(|t| tendermint_proto::google::protobuf::Any { type_url: "/cosmos.tx.v1beta1.Tx".into(), value: t.encode_to_vec() }),
-            timestamp: block.block.header.time.to_rfc3339(),
-            events: r.events.into_iter().map(Into::into).collect(),
-        };
+        let (tx, tx_response) = tx_response(found, block.block.header.time.to_rfc3339());
         Ok(Response::new(txsvc::GetTxResponse { tx, tx_response: Some(tx_response) }))
     }
 
@@ -285,8 +309,56 @@ impl txsvc::service_server::Service for TxService {
         }))
     }
 
-    async fn get_txs_event(&self, _req: Request<txsvc::GetTxsEventRequest>) -> Result<Response<txsvc::GetTxsEventResponse>, Status> {
-        Err(Status::unimplemented("search txs through CometBFT RPC /tx_search"))
+    /// CometBFT's `/tx_search` with the SDK's request shape: `query` (or
+    /// the deprecated `events`, joined with AND), 1-based `page` (default 1)
+    /// and `limit` (default 100, at most 100), oldest first unless
+    /// `order_by` is DESC.
+    async fn get_txs_event(&self, req: Request<txsvc::GetTxsEventRequest>) -> Result<Response<txsvc::GetTxsEventResponse>, Status> {
+        let r = req.into_inner();
+        #[allow(deprecated)]
+        let text = if !r.query.is_empty() { r.query.clone() } else { r.events.join(" AND ") };
+        if text.trim().is_empty() {
+            return Err(Status::invalid_argument("query must not be empty: give events such as message.sender='aegis1...'"));
+        }
+        let query = tendermint_rpc::query::Query::from_str(&text)
+            .map_err(|e| Status::invalid_argument(format!("invalid tx query {text:?}: {e}")))?;
+        let page = if r.page == 0 { 1 } else { r.page };
+        let limit = if r.limit == 0 { 100 } else { r.limit };
+        if limit > 100 {
+            return Err(Status::invalid_argument(format!("limit {limit} is above the maximum 100")));
+        }
+        let page = u32::try_from(page).map_err(|_| Status::invalid_argument(format!("page {page} is too large")))?;
+        let order = if r.order_by == txsvc::OrderBy::Desc as i32 { tendermint_rpc::Order::Descending } else { tendermint_rpc::Order::Ascending };
+        let found = self.rpc.tx_search(query, false, page, limit as u8, order).await.map_err(|e| {
+            if e.to_string().contains("page should be within") {
+                Status::invalid_argument(format!("page {page} is past the last page of results for {text:?}"))
+            } else {
+                rpc_err(e)
+            }
+        })?;
+        let mut times = std::collections::BTreeMap::new();
+        let (mut txs, mut tx_responses) = (vec![], vec![]);
+        for t in found.txs {
+            let time = match times.get(&t.height) {
+                Some(time) => String::clone(time),
+                None => {
+                    let time = self.rpc.block(t.height).await.map_err(rpc_err)?.block.header.time.to_rfc3339();
+                    times.insert(t.height, time.clone());
+                    time
+                }
+            };
+            let (tx, resp) = tx_response(t, time);
+            txs.push(tx.unwrap_or_default());
+            tx_responses.push(resp);
+        }
+        let total = u64::from(found.total_count);
+        #[allow(deprecated)]
+        Ok(Response::new(txsvc::GetTxsEventResponse {
+            txs,
+            tx_responses,
+            pagination: Some(cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse { next_key: vec![], total }),
+            total,
+        }))
     }
 
     async fn get_block_with_txs(&self, _req: Request<txsvc::GetBlockWithTxsRequest>) -> Result<Response<txsvc::GetBlockWithTxsResponse>, Status> {

@@ -15,3 +15,4 @@ pub mod render;
 pub mod rest;
 pub mod start;
 pub mod testnet;
+pub mod txdoc;

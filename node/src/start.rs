@@ -25,7 +25,7 @@ pub async fn start(home: &Path) -> Result<()> {
         crate::metrics::install(&cfg.metrics_listen)?;
         info!(metrics = %cfg.metrics_listen, "Prometheus metrics at /metrics");
     }
-    let (consensus, mempool, info_svc, snapshot) = aegis_app::abci::services(app, min_gas_price);
+    let (consensus, mempool, info_svc, snapshot, mempool_view) = aegis_app::abci::services_with_mempool_view(app, min_gas_price);
     let abci = tower_abci::v038::Server::builder()
         .consensus(crate::metrics::Measured(consensus))
         .mempool(crate::metrics::Measured(mempool))
@@ -55,7 +55,7 @@ pub async fn start(home: &Path) -> Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = abci.listen_tcp(abci_addr) => r.map_err(|e| anyhow!("ABCI server: {e}"))?,
-        r = crate::grpc::serve(storage.clone(), grpc_addr, &cfg.cometbft_rpc, max_tx_bytes) => r.context("gRPC server")?,
+        r = crate::grpc::serve(storage.clone(), mempool_view, grpc_addr, &cfg.cometbft_rpc, max_tx_bytes) => r.context("gRPC server")?,
         r = rest => r.context("REST API")?,
         _ = tokio::signal::ctrl_c() => info!("interrupted; stopping"),
         _ = term.recv() => info!("terminated; stopping"),

@@ -39,5 +39,5 @@ async fn cosmjs_and_grpcurl_query_simulate_sign_broadcast_and_find_a_msgsend() {
     run(Command::new("node").arg("sign.mjs").arg(&endpoints).arg(&signed).current_dir(&cosmjs));
     let grpc = net.nodes[0].grpc.trim_start_matches("http://").to_string();
     let out = run(Command::new("bash").arg(repo_root().join("node/tests/clients/grpcurl.sh")).arg(&grpc).arg(&net.accounts[0].1).arg(&signed));
-    assert!(out.contains("PASS: grpcurl queries, Simulate, BroadcastTx and GetTx"), "{out}");
+    assert!(out.contains("PASS: grpcurl queries, Simulate, BroadcastTx, GetTx and GetTxsEvent"), "{out}");
 }

@@ -126,15 +126,25 @@ impl Query for AuthQuery {
     }
 }
 
-/// `aegis.auth.v1.Query`: the full auth parameters, gas schedule included.
+/// `aegis.auth.v1.Query`: the full auth parameters, gas schedule included,
+/// and the next sequence an account's transaction must carry.
 #[derive(Clone)]
 pub struct AegisAuthQuery {
     storage: Storage,
+    mempool: Option<crate::abci::MempoolView>,
 }
 
 impl AegisAuthQuery {
+    /// Without a mempool view (ABCI query), `NextSequence` answers from the
+    /// queried state alone.
     pub fn new(storage: Storage) -> Self {
-        AegisAuthQuery { storage }
+        AegisAuthQuery { storage, mempool: None }
+    }
+
+    /// With this node's CheckTx state: `NextSequence` counts the
+    /// transactions its mempool has admitted.
+    pub fn with_mempool(storage: Storage, mempool: crate::abci::MempoolView) -> Self {
+        AegisAuthQuery { storage, mempool: Some(mempool) }
     }
 }
 
@@ -165,6 +175,28 @@ impl aegis_proto::aegis::auth::v1::query_server::Query for AegisAuthQuery {
                     per_message: g.per_message,
                 }),
             }),
+        }))
+    }
+
+    async fn next_sequence(
+        &self,
+        req: Request<aegis_proto::aegis::auth::v1::QueryNextSequenceRequest>,
+    ) -> Result<Response<aegis_proto::aegis::auth::v1::QueryNextSequenceResponse>, Status> {
+        let snapshot = request_snapshot(&self.storage, &req)?;
+        let addr = parse_address(&req.get_ref().address)?;
+        let acc = snapshot
+            .account(&addr)
+            .await
+            .map_err(to_status)?
+            .ok_or_else(|| Status::not_found(format!("account {addr} not found")))?;
+        let pending = match &self.mempool {
+            Some(m) => m.sequence(addr).await.unwrap_or(0),
+            None => 0,
+        };
+        Ok(Response::new(aegis_proto::aegis::auth::v1::QueryNextSequenceResponse {
+            account_number: acc.account_number,
+            committed_sequence: acc.sequence,
+            next_sequence: acc.sequence.max(pending),
         }))
     }
 }

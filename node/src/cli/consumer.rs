@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aegis_app::auth::params::MinGasPrice;
 use aegis_app::signer::pack;
 use aegis_node::testnet::consumer as homes;
 use aegis_node::{client, keys};
@@ -16,7 +15,7 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::common::{parse_wad_fraction, print_json, NodeArgs, TxArgs};
+use super::common::{parse_wad_fraction, print_json, submit_quiet, NodeArgs, TxArgs};
 
 #[derive(Subcommand)]
 pub enum ConsumerCmd {
@@ -162,11 +161,10 @@ async fn join(a: JoinArgs, home: &Path) -> Result<()> {
         msgs.push(pack(aegis_app::avs::msgs::MSG_MODIFY_ALLOCATIONS_URL, &aegis_proto::aegis::avs::v1::MsgModifyAllocations { operator: operator.clone(), allocations }));
     }
     if !msgs.is_empty() {
-        let gas_price = MinGasPrice::parse(&a.tx.gas_prices).map_err(|e| anyhow!("--gas-prices: {e}"))?;
-        let r = c.sign_and_broadcast(&signer, msgs, a.tx.gas, &gas_price, &a.tx.memo, Some(Duration::from_secs(30))).await?;
-        if r.code != 0 {
-            bail!("the opt-in transaction failed: {} (code {} in {})", r.raw_log, r.code, r.codespace);
-        }
+        let Some(r) = submit_quiet(&a.tx, &c, &signer, msgs).await.context("the opt-in transaction")? else {
+            println!("the opt-in transaction was not committed by this command; run it again once it is");
+            return Ok(());
+        };
         let what = match &current {
             None => "opted in",
             Some(k) if *k != key_hex => "assigned the new key",

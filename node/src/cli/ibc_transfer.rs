@@ -24,7 +24,8 @@ pub enum IbcTransferTx {
         /// Tokens (base units): <amount><denom>, e.g. 1000uaegis or 5ibc/27A6...
         amount: String,
         /// Absolute timeout height on the receiving chain, `<revision>-<height>` (0-0 disables).
-        #[arg(long, conflicts_with = "timeout_blocks")]
+        /// (--timeout-height is the tx's own, as in the Cosmos SDK.)
+        #[arg(long = "packet-timeout-height", id = "packet_timeout_height", conflicts_with = "timeout_blocks")]
         timeout_height: Option<String>,
         /// Timeout this many blocks after the receiving chain's latest height this chain's client knows.
         #[arg(long, default_value_t = 1000)]

@@ -22,6 +22,8 @@ mod rewards;
 mod provider;
 mod slashing;
 mod testnet;
+mod tx;
+mod txs;
 
 use std::path::PathBuf;
 
@@ -126,6 +128,19 @@ enum TxCmd {
     /// Consumer chains: register, update, remove (owner); opt in with a key and stake, opt out, assign keys (operator).
     #[command(subcommand)]
     Provider(ProviderTx),
+    /// Sign a JSON tx (from --generate-only) with a keyring key; prints the signed JSON.
+    Sign(tx::SignArgs),
+    /// Broadcast a signed JSON tx.
+    Broadcast(tx::BroadcastArgs),
+    /// JSON tx file -> base64 TxRaw bytes.
+    Encode {
+        /// JSON tx file ("-" for standard input).
+        file: PathBuf,
+    },
+    /// Base64 TxRaw bytes -> JSON tx.
+    Decode {
+        tx_bytes: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +175,20 @@ enum QueryCmd {
     /// A consumer chain's CCV status (ask a node of the consumer chain).
     #[command(subcommand)]
     Consumer(ConsumerQueryCmd),
+    /// A committed tx by hash: code, height, gas, events and messages.
+    Tx {
+        hash: String,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Committed txs matching events, e.g. --query "message.sender='aegis1...'".
+    Txs(txs::TxsArgs),
+    /// A block's header and tx hashes (the latest if no height is given).
+    Block {
+        height: Option<u64>,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// An account's number, sequence and public key.
     Account {
         address: String,
@@ -196,6 +225,13 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Tx(TxCmd::Slashing(cmd)) => slashing::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::IbcTransfer(cmd)) => ibc_transfer::tx(cmd, &home).await,
         Cmd::Tx(TxCmd::Provider(cmd)) => provider::tx(cmd, &home).await,
+        Cmd::Tx(TxCmd::Sign(a)) => tx::sign(a, &home).await,
+        Cmd::Tx(TxCmd::Broadcast(a)) => tx::broadcast_file(a).await,
+        Cmd::Tx(TxCmd::Encode { file }) => tx::encode(&file),
+        Cmd::Tx(TxCmd::Decode { tx_bytes }) => tx::decode(&tx_bytes),
+        Cmd::Query(QueryCmd::Tx { hash, node }) => txs::tx(hash, node).await,
+        Cmd::Query(QueryCmd::Txs(a)) => txs::txs(a).await,
+        Cmd::Query(QueryCmd::Block { height, node }) => txs::block(height, node).await,
         Cmd::Query(QueryCmd::Bank(cmd)) => bank::query(cmd).await,
         Cmd::Query(QueryCmd::Restaking(cmd)) => restaking::query(cmd).await,
         Cmd::Query(QueryCmd::Delegation(cmd)) => delegation::query(cmd).await,

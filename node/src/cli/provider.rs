@@ -14,7 +14,7 @@ use super::common::{addr, addrs, parse_wad_fraction, print_json, run_tx, NodeArg
 #[derive(Args)]
 pub struct ConsumerArgs {
     /// The consumer chain's id, e.g. consumer-1 (its revision is the number after the last '-').
-    #[arg(long = "consumer-chain-id")]
+    #[arg(long = "consumer-chain-id", id = "consumer_chain_id")]
     chain_id: String,
     /// When it may launch: Unix seconds, or +N for N seconds after the latest block.
     #[arg(long, default_value = "+0")]

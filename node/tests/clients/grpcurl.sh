@@ -206,6 +206,11 @@ assert isinstance(p, dict) and isinstance(p.get("gas"), dict), "no params.gas"
 assert int(p["maxTxGas"]) > 0 and int(p["gas"]["sigVerifySecp256k1"]) > 0, "zero limits"
 print("max_tx_gas=%s sig_verify=%s per_message=%s" % (p["maxTxGas"], p["gas"]["sigVerifySecp256k1"], p["gas"]["perMessage"]))')
 echo "ok   aegis.auth.v1.Query/Params: $GAS"
+grpc_call "aegis.auth.v1.Query/NextSequence" -d "$(printf '{"address":"%s"}' "$ADDRESS")" "$TARGET" aegis.auth.v1.Query/NextSequence
+NEXT=$(py_check "aegis.auth.v1.Query/NextSequence" '
+assert int(d.get("nextSequence", "0")) >= int(d.get("committedSequence", "0")), "nextSequence below committedSequence: %r" % d
+print("committed=%s next=%s" % (d.get("committedSequence"), d.get("nextSequence")))')
+echo "ok   aegis.auth.v1.Query/NextSequence: $NEXT"
 
 # 6c. What IBC relayers read (Hermes checks the unbonding period and the
 # client types before creating clients), described by the same reflection.
@@ -297,4 +302,14 @@ rmsgs = r.get("tx", {}).get("body", {}).get("messages", [])
 assert rmsgs == msgs, "txResponse.tx differs from tx"
 print("height=%s code=0 gas_used=%d gas_wanted=%d" % (r["height"], gu, gw))')
 echo "ok   GetTx: $RESULT"
-echo "PASS: grpcurl queries, Simulate, BroadcastTx and GetTx"
+
+# 8. Find the same tx by its events (CometBFT tx_search behind GetTxsEvent).
+HEIGHT=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["txResponse"]["height"])' "$OUT")
+grpc_call "cosmos.tx.v1beta1.Service/GetTxsEvent" -d "$(printf '{"query":"tx.height=%s","page":1,"limit":10}' "$HEIGHT")" "$TARGET" cosmos.tx.v1beta1.Service/GetTxsEvent
+FOUND=$(TXHASH=$TXHASH py_check "GetTxsEvent" '
+hashes = [r.get("txhash") for r in d.get("txResponses", [])]
+assert os.environ["TXHASH"] in hashes, "tx %s not among %r" % (os.environ["TXHASH"], hashes)
+assert int(d.get("total", "0")) == len(hashes), "total %r for %d results" % (d.get("total"), len(hashes))
+print("%d tx(s) at the height" % len(hashes))')
+echo "ok   GetTxsEvent: $FOUND"
+echo "PASS: grpcurl queries, Simulate, BroadcastTx, GetTx and GetTxsEvent"
