@@ -7,6 +7,7 @@
 pub mod client;
 pub mod client_config;
 pub mod config;
+pub mod descriptors;
 pub mod grpc;
 pub mod keys;
 pub mod metrics;

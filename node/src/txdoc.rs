@@ -3,12 +3,12 @@
 //! and in the SDK's JSON (`{"body":{"messages":[{"@type":...}]},...}`), as
 //! `--generate-only` prints it and `tx sign` / `tx broadcast` read it.
 //!
-//! JSON <-> protobuf goes through the descriptor set the node serves for
-//! reflection (`aegis_proto::FILE_DESCRIPTOR_SET`) with prost-reflect's
-//! proto3 JSON mapping, so every message the chain knows (Cosmos bank and
-//! every Aegis module) maps both ways with no per-message code.
-
-use std::sync::LazyLock;
+//! JSON <-> protobuf goes through the client's descriptor pool
+//! (`crate::descriptors`: the set the node serves for reflection plus
+//! ibc-proto's IBC and ICS `Msg` files) with prost-reflect's proto3 JSON
+//! mapping, so every message the chain takes (Cosmos bank, IBC, ICS's
+//! double-vote evidence and every Aegis module) maps both ways with no
+//! per-message code.
 
 use aegis_app::signer::Signer;
 use aegis_app::types::NATIVE_DENOM;
@@ -18,7 +18,7 @@ use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, Tx, TxBody, TxRaw};
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions};
+use prost_reflect::{DynamicMessage, MessageDescriptor, ReflectMessage, SerializeOptions};
 use tendermint_proto::google::protobuf::Any;
 
 const SECP256K1_PUBKEY_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
@@ -95,17 +95,15 @@ pub fn from_raw(bytes: &[u8]) -> Result<Tx> {
     })
 }
 
-static POOL: LazyLock<DescriptorPool> =
-    LazyLock::new(|| DescriptorPool::decode(aegis_proto::FILE_DESCRIPTOR_SET).expect("the node's descriptor set decodes"));
 
 fn descriptor(name: &str) -> MessageDescriptor {
-    POOL.get_message_by_name(name).unwrap_or_else(|| panic!("{name} is in the node's descriptor set"))
+    crate::descriptors::pool().get_message_by_name(name).unwrap_or_else(|| panic!("{name} is in the node's descriptor set"))
 }
 
 /// Any protobuf message of the descriptor set as proto3 JSON (proto field
 /// names, every field shown, 64-bit integers as strings, `Any` as `@type`).
 pub fn message_json(full_name: &str, bytes: &[u8]) -> Result<serde_json::Value> {
-    let desc = POOL.get_message_by_name(full_name).ok_or_else(|| anyhow!("message type {full_name} is unknown to this client"))?;
+    let desc = crate::descriptors::pool().get_message_by_name(full_name).ok_or_else(|| anyhow!("message type {full_name} is unknown to this client"))?;
     let mut msg = DynamicMessage::decode(desc, bytes).with_context(|| format!("decoding a {full_name}"))?;
     // prost-reflect writes the JSON of an `Any` only under the
     // type.googleapis.com/ prefix; Cosmos type URLs are "/<name>".
@@ -125,7 +123,7 @@ fn google_type_urls(msg: &mut DynamicMessage) -> Result<()> {
         let url = msg.get_field_by_name("type_url").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let value = msg.get_field_by_name("value").and_then(|v| v.as_bytes().cloned()).unwrap_or_default();
         let name = url.rsplit_once('/').map(|(_, n)| n).unwrap_or(&url).to_string();
-        let desc = POOL.get_message_by_name(&name).ok_or_else(|| anyhow!("message type {url:?} is unknown to this client"))?;
+        let desc = crate::descriptors::pool().get_message_by_name(&name).ok_or_else(|| anyhow!("message type {url:?} is unknown to this client"))?;
         let mut inner = DynamicMessage::decode(desc, value.as_ref()).with_context(|| format!("decoding a {name}"))?;
         google_type_urls(&mut inner)?;
         msg.set_field_by_name("type_url", Value::String(format!("{GOOGLE_PREFIX}{name}")));
@@ -234,6 +232,33 @@ mod tests {
         let back = from_json(&json.to_string()).unwrap();
         assert_eq!(raw(&back), raw(&tx));
         assert_eq!(from_raw(&raw(&tx)).unwrap(), tx);
+    }
+
+    #[test]
+    fn ibc_messages_round_trip_through_json_too() {
+        use ibc_proto_052::ibc::applications::transfer::v1::MsgTransfer;
+        use ibc_proto_052::ibc::core::client::v1::Height;
+        let s = test_signer();
+        let transfer = MsgTransfer {
+            source_port: "transfer".into(),
+            source_channel: "channel-0".into(),
+            token: Some(ibc_proto_052::cosmos::base::v1beta1::Coin { denom: "uaegis".into(), amount: "1000".into() }),
+            sender: s.address.to_string(),
+            receiver: "cosmos1receiver".into(),
+            timeout_height: Some(Height { revision_number: 1, revision_height: 500 }),
+            timeout_timestamp: 0,
+            memo: "hi".into(),
+            ..Default::default()
+        };
+        let any = Any { type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(), value: transfer.encode_to_vec() };
+        let tx = sign(unsigned(vec![any], "", 0, 5000, 200_000), &s, "aegis-test", 3, 7).unwrap();
+        let json = to_json(&tx).unwrap();
+        let msg = &json["body"]["messages"][0];
+        assert_eq!(msg["@type"], "/ibc.applications.transfer.v1.MsgTransfer");
+        assert_eq!(msg["source_channel"], "channel-0");
+        assert_eq!(msg["token"], serde_json::json!({"denom": "uaegis", "amount": "1000"}));
+        assert_eq!(msg["timeout_height"], serde_json::json!({"revision_number": "1", "revision_height": "500"}));
+        assert_eq!(raw(&from_json(&json.to_string()).unwrap()), raw(&tx));
     }
 
     #[test]

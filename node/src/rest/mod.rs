@@ -52,7 +52,7 @@ impl Gateway {
     /// Routes from the node's descriptor set; the gRPC channel connects on
     /// first use.
     pub fn new(grpc: SocketAddr, cors_allowed_origins: Vec<String>) -> anyhow::Result<Self> {
-        let pool = descriptor_pool()?;
+        let pool = crate::descriptors::pool().clone();
         let routes = RouteTable::from_pool(&pool).map_err(anyhow::Error::msg)?;
         let channel = Channel::from_shared(format!("http://{grpc}"))?.connect_lazy();
         Ok(Gateway { routes, pool, channel, cors: cors_allowed_origins })
@@ -105,32 +105,6 @@ impl Gateway {
         let text = origin.to_str().ok()?;
         self.cors.iter().any(|o| o == text).then(|| origin.clone())
     }
-}
-
-/// Files added to the node's descriptor set from ibc-proto's, so that the
-/// `Any`s IBC queries return (client and consensus states) render as JSON.
-/// Their imports are all in the node's set already.
-const IBC_EXTRA_FILES: &[&str] = &["ibc/lightclients/tendermint/v1/tendermint.proto"];
-
-/// The node's descriptor set, plus `google/protobuf/wrappers.proto` (the
-/// transcoder carries `Any`s of unknown types in a `StringValue`) and
-/// [`IBC_EXTRA_FILES`].
-pub fn descriptor_pool() -> anyhow::Result<DescriptorPool> {
-    let mut pool = DescriptorPool::decode(aegis_proto::FILE_DESCRIPTOR_SET)?;
-    if pool.get_message_by_name("google.protobuf.StringValue").is_none() {
-        let global = DescriptorPool::global();
-        let wrappers = global.get_file_by_name("google/protobuf/wrappers.proto").ok_or_else(|| anyhow::anyhow!("prost-reflect lacks wrappers.proto"))?;
-        pool.add_file_descriptor_proto(wrappers.file_descriptor_proto().clone())?;
-    }
-    let ibc = prost_types::FileDescriptorSet::decode(ibc_proto_052::FILE_DESCRIPTOR_SET)?;
-    for name in IBC_EXTRA_FILES {
-        if pool.get_file_by_name(name).is_some() {
-            continue;
-        }
-        let file = ibc.file.iter().find(|f| f.name() == *name).ok_or_else(|| anyhow::anyhow!("ibc-proto's descriptors lack {name}"))?;
-        pool.add_file_descriptor_proto(file.clone()).map_err(|e| anyhow::anyhow!("adding {name} from ibc-proto: {e}"))?;
-    }
-    Ok(pool)
 }
 
 async fn handle(State(gw): State<Arc<Gateway>>, req: Request) -> Response {

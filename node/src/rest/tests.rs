@@ -11,7 +11,7 @@ use super::json::{to_json, to_json_text};
 use super::transcode::build_request;
 
 fn pool() -> DescriptorPool {
-    super::descriptor_pool().unwrap()
+    crate::descriptors::pool().clone()
 }
 
 fn table() -> RouteTable {
