@@ -248,7 +248,6 @@ mod tests {
             timeout_height: Some(Height { revision_number: 1, revision_height: 500 }),
             timeout_timestamp: 0,
             memo: "hi".into(),
-            ..Default::default()
         };
         let any = Any { type_url: "/ibc.applications.transfer.v1.MsgTransfer".into(), value: transfer.encode_to_vec() };
         let tx = sign(unsigned(vec![any], "", 0, 5000, 200_000), &s, "aegis-test", 3, 7).unwrap();
