@@ -54,6 +54,18 @@ struct Inner {
     capacity: usize,
     set: HashSet<SigKey>,
     order: VecDeque<SigKey>,
+    stats: SigCacheStats,
+}
+
+/// What the cache saved, for operators and tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigCacheStats {
+    /// Ante lookups that found the signature (no verification).
+    pub hits: u64,
+    /// Ante lookups that did not (the ante verified).
+    pub misses: u64,
+    /// Signatures verified ahead of execution by [`preverify`] that held.
+    pub preverified: u64,
 }
 
 impl Default for SigCache {
@@ -64,7 +76,7 @@ impl Default for SigCache {
 
 impl SigCache {
     pub fn new(capacity: usize) -> Self {
-        SigCache { inner: Arc::new(Mutex::new(Inner { capacity, set: HashSet::new(), order: VecDeque::new() })) }
+        SigCache { inner: Arc::new(Mutex::new(Inner { capacity, set: HashSet::new(), order: VecDeque::new(), stats: SigCacheStats::default() })) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -83,6 +95,10 @@ impl SigCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    pub fn stats(&self) -> SigCacheStats {
+        self.lock().stats
     }
 
     pub fn capacity(&self) -> usize {
@@ -104,19 +120,25 @@ impl SigCache {
         }
     }
 
-    /// Drop every entry (a node operator's or a test's reset).
+    /// Drop every entry and zero the statistics (a test's reset).
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.set.clear();
         inner.order.clear();
+        inner.stats = SigCacheStats::default();
     }
 
     /// [`verify_secp256k1`], skipped when this exact triple verified before;
     /// a success is remembered, a failure never.
     pub fn verify(&self, pubkey: &[u8], sign_bytes: &[u8], signature: &[u8]) -> Result<(), String> {
         let key = sig_key(sign_bytes, pubkey, signature);
-        if self.contains(&key) {
-            return Ok(());
+        {
+            let mut inner = self.lock();
+            if inner.set.contains(&key) {
+                inner.stats.hits += 1;
+                return Ok(());
+            }
+            inner.stats.misses += 1;
         }
         verify_secp256k1(pubkey, sign_bytes, signature)?;
         self.insert_verified([key]);
@@ -147,6 +169,7 @@ pub fn preverify(cache: &SigCache, jobs: &[SigJob], threads: usize) -> usize {
             chunk.iter().filter(|(_, j)| verify_secp256k1(&j.pubkey, &j.sign_bytes, &j.signature).is_ok()).map(|(k, _)| *k).collect();
         let n = ok.len();
         cache.insert_verified(ok);
+        cache.lock().stats.preverified += n as u64;
         n
     };
     let threads = threads.clamp(1, work.len());
@@ -253,6 +276,10 @@ mod tests {
             let bad = &jobs[3];
             assert_eq!(cache.verify(&bad.pubkey, &bad.sign_bytes, &bad.signature), Err("signature does not match".into()));
             assert_eq!(cache.len(), 4);
+            assert_eq!(cache.stats(), SigCacheStats { hits: 0, misses: 1, preverified: 4 });
+            let good = &jobs[1];
+            assert_eq!(cache.verify(&good.pubkey, &good.sign_bytes, &good.signature), Ok(()));
+            assert_eq!(cache.stats(), SigCacheStats { hits: 1, misses: 1, preverified: 4 });
         }
     }
 }
