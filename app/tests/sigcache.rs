@@ -179,8 +179,11 @@ async fn gas_used_is_the_same_with_a_cache_hit_and_a_miss() {
     assert_eq!(miss.app_hash, hit.app_hash);
 }
 
-/// What a block's results must agree on across nodes.
-fn results(out: &BlockOutput) -> Vec<((&'static str, u32), String, u64, u64, Vec<u8>, usize)> {
+/// Code, log, gas wanted, gas used, data and event count of one tx.
+type TxSummary = ((&'static str, u32), String, u64, u64, Vec<u8>, usize);
+
+/// What a block's results must agree on across nodes (events too, below).
+fn results(out: &BlockOutput) -> Vec<TxSummary> {
     out.tx_results.iter().map(|r| (code(r), log(r).to_string(), r.gas_wanted, r.gas_used, r.data.clone(), r.events.len())).collect()
 }
 
