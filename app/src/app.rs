@@ -238,10 +238,13 @@ impl App {
         // Decode on every core and verify on every core what the cache
         // lacks; then run the txs in order, where the ante finds those
         // signatures cached (or verifies itself what this warm-up missed).
+        // On one thread the warm-up would only move the same work earlier
+        // (and read each signer's account twice), so it is skipped.
         let decoded = decode_block_txs(&block.txs, self.verify_threads);
-        let jobs = auth::sigcache::block_jobs(&state, &chain_id, &decoded).await;
-        auth::sigcache::preverify(&self.sig_cache, &jobs, self.verify_threads);
-        drop(jobs);
+        if self.verify_threads > 1 {
+            let jobs = auth::sigcache::block_jobs(&state, &chain_id, &decoded).await;
+            auth::sigcache::preverify(&self.sig_cache, &jobs, self.verify_threads);
+        }
         let mut tx_results = Vec::with_capacity(block.txs.len());
         for tx in decoded {
             tx_results.push(execute_decoded_tx(&mut state, tx, ExecMode::Deliver, &MinGasPrice::zero()).await);
