@@ -20,6 +20,8 @@ use tracing::{error, info};
 
 use crate::app::{execute_tx, next_block_state, App, BlockInput, TxOutcome};
 use crate::auth::params::MinGasPrice;
+use crate::auth::sigcache::SigCacheWrite;
+use crate::auth::SigCache;
 use crate::tx::{decode_tx, ExecMode};
 use crate::types::Address;
 
@@ -116,6 +118,7 @@ impl MempoolView {
 /// As [`services`], plus a [`MempoolView`] of the CheckTx state.
 pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots, MempoolView) {
     let storage = app.storage().clone();
+    let sig_cache = app.sig_cache().clone();
     let (ctx, mut crx) = mpsc::unbounded_channel::<Job<ConsensusRequest, ConsensusResponse>>();
     tokio::spawn(async move {
         let mut app = app;
@@ -127,7 +130,7 @@ pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Cons
             let _ = done.send(result);
         }
     });
-    let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price };
+    let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price, sig_cache };
     let (mtx, mut mrx) = mpsc::unbounded_channel::<Job<MempoolRequest, MempoolResponse>>();
     let (qtx, mut qrx) = mpsc::unbounded_channel::<MempoolQuery>();
     tokio::spawn(async move {
@@ -271,6 +274,9 @@ struct MempoolState {
     storage: Storage,
     state: Option<(u64, StateDelta<Snapshot>)>,
     min_gas_price: MinGasPrice,
+    /// Shared with the consensus connection: what CheckTx verified,
+    /// FinalizeBlock does not verify again.
+    sig_cache: SigCache,
 }
 
 impl MempoolState {
@@ -279,7 +285,10 @@ impl MempoolState {
         let latest = self.storage.latest_version();
         if self.state.as_ref().map(|(v, _)| *v) != Some(latest) {
             match next_block_state(self.storage.latest_snapshot()).await {
-                Ok(s) => self.state = Some((latest, s)),
+                Ok(mut s) => {
+                    s.put_sig_cache(self.sig_cache.clone());
+                    self.state = Some((latest, s))
+                }
                 Err(e) => return Err(TxOutcome { result: Err(e), gas_wanted: 0, gas_used: 0, events: vec![], data: vec![], hash: None }),
             }
         }

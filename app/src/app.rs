@@ -13,7 +13,8 @@ use prost::Message;
 use serde::{Deserialize, Serialize};
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
-use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthParams, AuthRead};
+use crate::auth::sigcache::SigCacheWrite;
+use crate::auth::{self, genesis::AuthGenesis, params::MinGasPrice, AuthParams, AuthRead, SigCache};
 use crate::bank::genesis::BankGenesis;
 use crate::delegation::genesis::DelegationGenesis;
 use crate::delegation::{DelegationRead, DelegationWrite};
@@ -117,11 +118,36 @@ pub struct App {
     /// The block FinalizeBlock staged, waiting for Commit. (A write batch
     /// is Send but not Sync; the mutex makes App shareable across awaits.)
     staged: std::sync::Mutex<Option<StagedWriteBatch>>,
+    /// Signatures already verified, shared with the mempool connection.
+    sig_cache: SigCache,
+    /// Threads that decode a block's txs and verify their signatures
+    /// before execution. Changes speed only, never results.
+    verify_threads: usize,
 }
 
 impl App {
     pub fn new(storage: Storage) -> Self {
-        App { storage, staged: std::sync::Mutex::new(None) }
+        let verify_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        App { storage, staged: std::sync::Mutex::new(None), sig_cache: SigCache::default(), verify_threads }
+    }
+
+    /// The signature cache CheckTx should fill so FinalizeBlock can skip
+    /// what it already verified.
+    pub fn sig_cache(&self) -> &SigCache {
+        &self.sig_cache
+    }
+
+    pub fn set_sig_cache(&mut self, cache: SigCache) {
+        self.sig_cache = cache;
+    }
+
+    pub fn verify_threads(&self) -> usize {
+        self.verify_threads
+    }
+
+    /// At least one.
+    pub fn set_verify_threads(&mut self, threads: usize) {
+        self.verify_threads = threads.max(1);
     }
 
     pub fn storage(&self) -> &Storage {
@@ -191,7 +217,8 @@ impl App {
         // Header H carries the app hash after H-1: the root of this snapshot.
         let last_app_hash = snapshot.root_hash().await?.0.to_vec();
         let mut state = StateDelta::new(snapshot);
-        state.put_block_context(BlockContext { chain_id, height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos });
+        state.put_block_context(BlockContext { chain_id: chain_id.clone(), height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos });
+        state.put_sig_cache(self.sig_cache.clone());
 
         // Block hooks run in forks so their events can be returned.
         let mut begin = StateDelta::new(&mut state);
@@ -208,9 +235,19 @@ impl App {
         };
         crate::ibc::hooks::begin_block(&mut begin, &header).await.context("recording the IBC host consensus state")?;
         let (_, mut events) = begin.apply();
+        // Decode on every core and verify on every core what the cache
+        // lacks; then run the txs in order, where the ante finds those
+        // signatures cached (or verifies itself what this warm-up missed).
+        // On one thread the warm-up would only move the same work earlier
+        // (and read each signer's account twice), so it is skipped.
+        let decoded = decode_block_txs(&block.txs, self.verify_threads);
+        if self.verify_threads > 1 {
+            let jobs = auth::sigcache::block_jobs(&state, &chain_id, &decoded).await;
+            auth::sigcache::preverify(&self.sig_cache, &jobs, self.verify_threads);
+        }
         let mut tx_results = Vec::with_capacity(block.txs.len());
-        for tx in &block.txs {
-            tx_results.push(execute_tx(&mut state, tx, ExecMode::Deliver, &MinGasPrice::zero()).await);
+        for tx in decoded {
+            tx_results.push(execute_decoded_tx(&mut state, tx, ExecMode::Deliver, &MinGasPrice::zero()).await);
         }
 
         let mut end = StateDelta::new(&mut state);
@@ -307,7 +344,30 @@ pub async fn execute_tx<S>(state: &mut S, bytes: &[u8], mode: ExecMode, min_gas_
 where
     S: StateRead + StateWrite + Send + Sync,
 {
-    let tx = match decode_tx(bytes, mode == ExecMode::Simulate) {
+    execute_decoded_tx(state, decode_tx(bytes, mode == ExecMode::Simulate), mode, min_gas_price).await
+}
+
+/// Decode a block's transactions, on `threads` threads, in block order.
+fn decode_block_txs(txs: &[Vec<u8>], threads: usize) -> Vec<AppResult<ParsedTx>> {
+    let decode = |chunk: &[Vec<u8>]| chunk.iter().map(|t| decode_tx(t, false)).collect::<Vec<_>>();
+    let threads = threads.clamp(1, txs.len().max(1));
+    if threads == 1 {
+        return decode(txs);
+    }
+    let chunk = txs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = txs.chunks(chunk).map(|c| s.spawn(move || decode(c))).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("tx decoding thread panicked")).collect()
+    })
+}
+
+/// [`execute_tx`] for a transaction already decoded (or refused by
+/// decoding) with `decode_tx(bytes, mode == Simulate)`.
+async fn execute_decoded_tx<S>(state: &mut S, tx: AppResult<ParsedTx>, mode: ExecMode, min_gas_price: &MinGasPrice) -> TxOutcome
+where
+    S: StateRead + StateWrite + Send + Sync,
+{
+    let tx = match tx {
         Ok(tx) => tx,
         Err(e) => return TxOutcome::failed(e, 0, 0, None),
     };

@@ -8,10 +8,12 @@ pub mod genesis;
 pub mod msgs;
 pub mod params;
 pub mod query;
+pub mod sigcache;
 pub mod state;
 
 pub use error::AuthError;
 pub use params::AuthParams;
+pub use sigcache::SigCache;
 pub use state::{AuthRead, AuthWrite};
 
 /// The module account that collects transaction fees.

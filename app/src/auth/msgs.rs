@@ -13,6 +13,7 @@ use prost::Message;
 use tendermint::abci::{Event, EventAttributeIndexExt};
 
 use super::params::{AuthParams, MinGasPrice};
+use super::sigcache::SigCacheRead;
 use super::state::{AuthRead, AuthWrite, SECP256K1_PUBKEY_URL};
 use crate::bank::BankWrite;
 use crate::error::{AppResult, SdkError};
@@ -89,6 +90,7 @@ pub async fn ante<S: StoreWrite + Send + Sync>(
         Some(ctx) => ctx.chain_id.clone(),
         None => state.chain_id().await?,
     };
+    let cache = state.sig_cache();
     let mut acc_seq_events = Vec::with_capacity(tx.signers.len());
     for (i, signer) in tx.signers.iter().enumerate() {
         let info = &tx.auth_info.signer_infos[i];
@@ -110,13 +112,14 @@ pub async fn ante<S: StoreWrite + Send + Sync>(
         }
         state.consume_gas(costs.sig_verify_secp256k1, "secp256k1 signature verification")?;
         if mode != ExecMode::Simulate {
-            let sign_doc = SignDoc {
-                body_bytes: tx.body_bytes.clone(),
-                auth_info_bytes: tx.auth_info_bytes.clone(),
-                chain_id: chain_id.clone(),
-                account_number: account.account_number,
+            // Gas is charged above whether or not the cache already holds
+            // this signature: a hit saves CPU, never gas.
+            let sign_bytes = sign_bytes(tx, &chain_id, account.account_number);
+            let verified = match &cache {
+                Some(cache) => cache.verify(&pubkey, &sign_bytes, &tx.signatures[i]),
+                None => verify_secp256k1(&pubkey, &sign_bytes, &tx.signatures[i]),
             };
-            verify_secp256k1(&pubkey, &sign_doc.encode_to_vec(), &tx.signatures[i]).map_err(|why| {
+            verified.map_err(|why| {
                 SdkError::Unauthorized(format!(
                     "signature verification failed for {signer} ({why}); please verify account number ({}), sequence ({}) and chain-id ({chain_id})",
                     account.account_number, account.sequence
@@ -157,10 +160,22 @@ pub async fn ante<S: StoreWrite + Send + Sync>(
     Ok(())
 }
 
+/// What a SIGN_MODE_DIRECT signature covers: the encoded
+/// `SignDoc{body, auth_info, chain_id, account_number}`.
+pub fn sign_bytes(tx: &ParsedTx, chain_id: &str, account_number: u64) -> Vec<u8> {
+    SignDoc {
+        body_bytes: tx.body_bytes.clone(),
+        auth_info_bytes: tx.auth_info_bytes.clone(),
+        chain_id: chain_id.to_string(),
+        account_number,
+    }
+    .encode_to_vec()
+}
+
 /// The key that signs for `signer`: the one the account registered, or on
 /// its first transaction the one in the signer info, which must hash to the
 /// signer's address.
-fn resolve_pubkey(
+pub(crate) fn resolve_pubkey(
     account: &cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount,
     signer: &Address,
     supplied: Option<&tendermint_proto::google::protobuf::Any>,
