@@ -292,7 +292,13 @@ async fn scan(rpc: &CometRpc, from: u64, index: &HashMap<[u8; 32], usize>, n: us
             let load: Vec<(usize, usize)> = b.txs.iter().enumerate().filter_map(|(pos, tx)| index.get(&<[u8; 32]>::from(Sha256::digest(tx))).map(|i| (pos, *i))).collect();
             let mut seen = SeenBlock { time_ns: b.time_ns, txs: b.txs.len() as u64, load: vec![] };
             if !load.is_empty() {
-                let results = rpc.block_results(next).await?;
+                // CometBFT stores a block before executing it: its results
+                // come a moment later.
+                let results = match rpc.block_results(next).await {
+                    Ok(r) => r,
+                    Err(e) if format!("{e:#}").contains("could not find results") => break,
+                    Err(e) => return Err(e),
+                };
                 for (pos, i) in load {
                     let (codespace, code) = results.get(pos).cloned().unwrap_or_default();
                     seen.load.push((i, codespace, code));
@@ -305,7 +311,7 @@ async fn scan(rpc: &CometRpc, from: u64, index: &HashMap<[u8; 32], usize>, n: us
             next += 1;
         }
         let refused: u64 = shared.refused.lock().unwrap().values().sum();
-        if found == n || (done && found as u64 + refused >= n as u64) || drained {
+        if found == n || (next > latest && ((done && found as u64 + refused >= n as u64) || drained)) {
             return Ok((blocks, false));
         }
         if done {

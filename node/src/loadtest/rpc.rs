@@ -90,7 +90,9 @@ impl CometRpc {
         let v = self.post(&Value::Array(body)).await?;
         let items = match v {
             Value::Array(items) => items,
-            // A single object answers a batch when the whole request failed.
+            // CometBFT answers a batch of one with a bare object.
+            one if txs.len() == 1 && one.get("id").is_some_and(|id| id == 0) => vec![one],
+            // Else a bare object means the whole request failed.
             other => bail!("{method} batch: {}", other.get("error").map(error_text).unwrap_or_else(|| other.to_string())),
         };
         let mut answers = vec![BroadcastAnswer::RpcError("no answer".into()); txs.len()];
