@@ -66,6 +66,9 @@ pub struct LoadtestArgs {
     /// Seconds to wait for the txs' blocks after the last is sent.
     #[arg(long, default_value_t = 120)]
     timeout: u64,
+    /// Also write the report as JSON to this file (whatever --output says).
+    #[arg(long)]
+    save: Option<std::path::PathBuf>,
 }
 
 impl LoadtestArgs {
@@ -109,6 +112,9 @@ pub async fn run(args: LoadtestArgs, home: &Path) -> Result<()> {
     let r = loadtest::run(&cfg, funder.as_ref(), progress, &|line| eprintln!("loadtest: {line}")).await;
     ticker.abort();
     let r = r?;
+    if let Some(path) = &args.save {
+        std::fs::write(path, serde_json::to_string_pretty(&r)?).map_err(|e| anyhow!("writing {}: {e}", path.display()))?;
+    }
     match output() {
         Output::Json => println!("{}", serde_json::to_string_pretty(&r)?),
         Output::Text => print!("{}", r.text()),
