@@ -92,8 +92,9 @@ pub async fn balance(ch: &Channel, address: &str, denom: &str) -> Result<u128> {
     Ok(r.balance.map(|c| c.amount.parse::<u128>()).transpose()?.unwrap_or(0))
 }
 
-/// A tx of `msgs` with the run's fee, signed.
-fn signed(signer: &Signer, msgs: Vec<Any>, fee: u128, denom: &str, gas: u64, chain_id: &str, number: u64, sequence: u64) -> Result<Vec<u8>> {
+/// A tx of `msgs` paying `fee` `denom` for `gas`, signed for account
+/// `number` at `sequence`.
+fn signed(signer: &Signer, msgs: Vec<Any>, (fee, denom, gas): (u128, &str, u64), chain_id: &str, number: u64, sequence: u64) -> Result<Vec<u8>> {
     let mut tx: Tx = txdoc::unsigned(msgs, "", 0, 0, gas);
     let amount = if fee == 0 { vec![] } else { vec![coin(denom, fee)] };
     tx.auth_info.get_or_insert_with(Default::default).fee = Some(Fee { amount, gas_limit: gas, payer: String::new(), granter: String::new() });
@@ -176,7 +177,7 @@ async fn fund(cfg: &LoadConfig, rpc: &CometRpc, ch: &Channel, chain_id: &str, fu
         // Gas: the load's per-tx gas for each send; the fee at the load's price.
         let gas = cfg.gas.saturating_mul(chunk.len() as u64);
         let fee = (cfg.fee * gas as u128).div_ceil(cfg.gas as u128);
-        let bytes = signed(funder, msgs, fee, &cfg.denom, gas, chain_id, number, sequence)?;
+        let bytes = signed(funder, msgs, (fee, &cfg.denom, gas), chain_id, number, sequence)?;
         match rpc.broadcast_batch("broadcast_tx_sync", &[&bytes]).await?.remove(0) {
             BroadcastAnswer::Accepted => {}
             other => bail!("the funding tx was refused: {other:?}"),
@@ -206,7 +207,7 @@ pub fn sign_all(cfg: &LoadConfig, accounts: &[Account], chain_id: &str) -> Resul
         let a = &accounts[i];
         (0..a.txs)
             .map(|k| {
-                let bytes = signed(&a.signer, vec![load_msg(cfg, accounts, i)], cfg.fee, &cfg.denom, cfg.gas, chain_id, a.account_number, a.sequence + k)?;
+                let bytes = signed(&a.signer, vec![load_msg(cfg, accounts, i)], (cfg.fee, &cfg.denom, cfg.gas), chain_id, a.account_number, a.sequence + k)?;
                 Ok(LoadTx { hash: Sha256::digest(&bytes).into(), bytes, account: i })
             })
             .collect()
