@@ -45,7 +45,8 @@ pub struct LoadtestArgs {
     /// sync: wait for each tx's CheckTx; async: hand txs to the mempool.
     #[arg(long, value_enum, default_value = "async")]
     mode: Mode,
-    /// Txs per JSON-RPC batch request.
+    /// Txs per JSON-RPC batch request (CometBFT refuses batches above its
+    /// `[rpc] max_request_batch_size`, 10 by default).
     #[arg(long, default_value_t = 10)]
     batch: usize,
     /// Batch requests in flight at once (each account's txs stay on one).

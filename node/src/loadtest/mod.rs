@@ -249,7 +249,13 @@ async fn send_lane(rpc: &CometRpc, method: &str, lane: Vec<(usize, LoadTx)>, bat
         let bytes: Vec<&[u8]> = chunk.iter().map(|(_, t)| t.bytes.as_slice()).collect();
         let answers = match rpc.broadcast_batch(method, &bytes).await {
             Ok(a) => a,
-            Err(e) => vec![BroadcastAnswer::RpcError(format!("{e:#}")); chunk.len()],
+            // The whole request refused (e.g. a batch above CometBFT's
+            // `[rpc] max_request_batch_size`, 10 by default): said as it is.
+            Err(e) => {
+                *shared.refused.lock().unwrap().entry(format!("request failed: {e:#}")).or_default() += chunk.len() as u64;
+                progress.sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                continue;
+            }
         };
         let mut refused = shared.refused.lock().unwrap();
         for a in answers {
@@ -257,19 +263,28 @@ async fn send_lane(rpc: &CometRpc, method: &str, lane: Vec<(usize, LoadTx)>, bat
                 BroadcastAnswer::Accepted => {
                     shared.accepted.fetch_add(1, Ordering::Relaxed);
                 }
-                BroadcastAnswer::Rejected { codespace, code, log } => *refused.entry(format!("CheckTx {codespace}/{code}: {}", first_words(&log))).or_default() += 1,
-                BroadcastAnswer::RpcError(e) => *refused.entry(format!("RPC error: {}", first_words(&e))).or_default() += 1,
+                BroadcastAnswer::Rejected { codespace, code, log } => *refused.entry(format!("CheckTx {codespace}/{code}: {}", reason(&log))).or_default() += 1,
+                BroadcastAnswer::RpcError(e) => *refused.entry(format!("RPC error: {}", reason(&e))).or_default() += 1,
             }
         }
         progress.sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
     }
 }
 
-/// A reason without the values that differ per tx (hashes, sequences).
-fn first_words(s: &str) -> String {
-    let s = s.split([':', '(', ';']).next().unwrap_or(s).trim();
-    s.chars().take(80).collect()
+/// A refusal's reason with the numbers that differ per tx (sequences,
+/// sizes) written N, so that refusals of one kind count together.
+fn reason(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars().take(160) {
+        match c.is_ascii_digit() {
+            true if out.ends_with('N') => {}
+            true => out.push('N'),
+            false => out.push(c),
+        }
+    }
+    out
 }
+
 
 /// Scan every block from `from` on for the load's txs until all `n` are
 /// found, or none is left to come (broadcast done, every refusal known or
@@ -321,5 +336,14 @@ async fn scan(rpc: &CometRpc, from: u64, index: &HashMap<[u8; 32], usize>, n: us
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn refusals_of_one_kind_share_a_reason() {
+        assert_eq!(super::reason("account sequence mismatch, expected 12, got 7"), "account sequence mismatch, expected N, got N");
+        assert_eq!(super::reason("tx already exists in cache"), "tx already exists in cache");
     }
 }
