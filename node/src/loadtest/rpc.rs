@@ -57,9 +57,22 @@ impl CometRpc {
         serde_json::from_slice(&bytes).with_context(|| format!("CometBFT RPC at {} answered no JSON", self.url))
     }
 
-    /// The `result` of one call; an RPC error is an error.
+    /// The `result` of one call (a query: tried again up to 4 times when
+    /// the connection fails, as when the server closes an idle keep-alive
+    /// connection under the request); an RPC error is an error.
     pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
-        let v = self.post(&json!({"jsonrpc": "2.0", "id": 0, "method": method, "params": params})).await?;
+        let body = json!({"jsonrpc": "2.0", "id": 0, "method": method, "params": params});
+        let mut attempt = 0;
+        let v = loop {
+            match self.post(&body).await {
+                Ok(v) => break v,
+                Err(_) if attempt < 4 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         if let Some(e) = v.get("error") {
             bail!("{method}: {}", error_text(e));
         }
@@ -87,7 +100,13 @@ impl CometRpc {
             .enumerate()
             .map(|(i, tx)| json!({"jsonrpc": "2.0", "id": i, "method": method, "params": {"tx": B64.encode(tx)}}))
             .collect();
-        let v = self.post(&Value::Array(body)).await?;
+        // Once more if the connection failed: at worst CometBFT then
+        // answers "tx already exists in cache" for txs it had taken.
+        let body = Value::Array(body);
+        let v = match self.post(&body).await {
+            Ok(v) => v,
+            Err(_) => self.post(&body).await?,
+        };
         let items = match v {
             Value::Array(items) => items,
             // CometBFT answers a batch of one with a bare object.
@@ -140,11 +159,8 @@ impl CometRpc {
 
     /// Whether tx `hash` (hex) is committed, with its code; None if not (yet) indexed.
     pub async fn tx_code(&self, hash: &str) -> Result<Option<(u32, String)>> {
-        let v = self.post(&json!({"jsonrpc": "2.0", "id": 0, "method": "tx", "params": {"hash": B64.encode(hex::decode(hash)?)}})).await?;
-        if v.get("error").is_some() {
-            return Ok(None);
-        }
-        let r = &v["result"]["tx_result"];
+        let Ok(v) = self.call("tx", json!({"hash": B64.encode(hex::decode(hash)?)})).await else { return Ok(None) };
+        let r = &v["tx_result"];
         Ok(Some((r["code"].as_u64().unwrap_or(0) as u32, r["log"].as_str().unwrap_or_default().to_string())))
     }
 }
