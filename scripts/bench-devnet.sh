@@ -58,13 +58,19 @@ ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 declare -A START
 while read -r pid name; do START[$pid]="$(ticks "$pid")"; done <"$NET/pids"
 
-"$AEGISD" loadtest --rpc "$RPC" --grpc "$GRPC" --home "$NET/node0" --from faucet \
+# The client's own CPU (signing included) from getrusage of the child.
+python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:])
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(str(u.ru_utime + u.ru_stime))
+sys.exit(r.returncode)' "$DIR/client-cpu" "$AEGISD" loadtest --rpc "$RPC" --grpc "$GRPC" --home "$NET/node0" --from faucet \
   --txs "$TXS" --accounts "$ACCOUNTS" --mode "$MODE" --batch "$BATCH" --concurrency "$CONCURRENCY" \
   --output text --save "$DIR/report.json"
 
-python3 - "$NET/pids" "$(getconf CLK_TCK)" "$DIR/report.json" "$VALIDATORS" <<EOF_PY
+python3 - "$NET/pids" "$(getconf CLK_TCK)" "$DIR/report.json" "$VALIDATORS" "$DIR/client-cpu" <<EOF_PY
 import json, sys
 pids_file, hz, report, validators = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3])), int(sys.argv[4])
+client_cpu = float(open(sys.argv[5]).read())
 start = {$(for pid in "${!START[@]}"; do printf '%s: %s, ' "$pid" "${START[$pid]}"; done)}
 committed = report["committed"]
 roles = {}
@@ -89,4 +95,6 @@ for role in ("aegisd", "cometbft"):
     r = roles.get(role, {"cpu_s": 0.0, "hwm_kib": 0})
     per_tx = r["cpu_s"] * 1000 / committed / validators if committed else float("nan")
     print(f"{role:10} {r['cpu_s']:18.2f} {per_tx:30.3f} {r['hwm_kib'] / 1024:19.1f}")
+if committed:
+    print(f"{'loadtest':10} {client_cpu:18.2f} {client_cpu * 1000 / committed:30.3f}   (the client, signing included; per tx, not per node)")
 EOF_PY
