@@ -4,7 +4,7 @@
 //! the chain itself says: the senders' txs found by CometBFT's tx index,
 //! the blocks' header times and tx lists, the balances and sequences. A
 //! second run with the same seed reuses the funded accounts (no --from)
-//! in sync mode and prints the table.
+//! in sync mode and prints the table; a third sends restaking deposits.
 
 mod common;
 
@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 fn loadtest(net: &Devnet, extra: &[&str]) -> (String, String) {
     let n = &net.nodes[0];
     let out = Command::new(AEGISD)
-        .args(["loadtest", "--rpc", &n.rpc, "--grpc", &n.grpc, "--accounts", "10", "--seed", "e2e", "--batch", "10", "--concurrency", "4", "--timeout", "60"])
+        .args(["loadtest", "--rpc", &n.rpc, "--grpc", &n.grpc, "--accounts", "10", "--batch", "10", "--concurrency", "4", "--timeout", "60"])
         .args(extra)
         .arg("--home")
         .arg(&n.home)
@@ -45,7 +45,7 @@ async fn account(net: &Devnet, addr: &str) -> (u128, u64, u64) {
 #[tokio::test(flavor = "multi_thread")]
 async fn loadtest_reports_exactly_what_the_blocks_hold() {
     let net = Devnet::start(1, 31200).await;
-    let (stdout, stderr) = loadtest(&net, &["--from", "faucet", "--txs", "200", "--mode", "async", "--output", "json"]);
+    let (stdout, stderr) = loadtest(&net, &["--seed", "e2e", "--from", "faucet", "--txs", "200", "--mode", "async", "--output", "json"]);
     let r: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert!(stderr.contains("loadtest: funding 10 accounts with 2000400uaegis from"), "{stderr}");
     assert!(stderr.contains("loadtest: signed 200 txs in"), "{stderr}");
@@ -114,7 +114,7 @@ async fn loadtest_reports_exactly_what_the_blocks_hold() {
 
     // Again with the same seed: already funded (100,040 left, 10 x 5001 x 2
     // needed), so no --from; sync mode; the table.
-    let (table, stderr) = loadtest(&net, &["--txs", "100", "--mode", "sync", "--output", "text"]);
+    let (table, stderr) = loadtest(&net, &["--seed", "e2e", "--txs", "100", "--mode", "sync", "--output", "text"]);
     assert!(!stderr.contains("funding"), "{stderr}");
     assert!(table.contains("committed                    100 (100 ok, 0 not committed)"), "{table}");
     assert!(table.contains("accepted by the node         100\n"), "{table}");
@@ -122,5 +122,16 @@ async fn loadtest_reports_exactly_what_the_blocks_hold() {
     for s in senders {
         let (balance, _, sequence) = account(&net, s["address"].as_str().unwrap()).await;
         assert_eq!((balance, sequence), (100_040 - 10 * 5000, 30));
+    }
+
+    // Restaking deposits instead of sends: 2 per account, 1 uaegis each
+    // into the uaegis strategy, from accounts funded with 2 x 5001 x 2.
+    let (stdout, _) = loadtest(&net, &["--from", "faucet", "--seed", "e2e-deposit", "--msg", "deposit", "--txs", "20", "--output", "json"]);
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((r["msg"].as_str(), r["committed"].as_u64(), r["succeeded"].as_u64()), (Some("deposit"), Some(20), Some(20)), "{r}");
+    for s in r["senders"].as_array().unwrap() {
+        assert_eq!(s["balance_before"], "20004");
+        let (balance, _, sequence) = account(&net, s["address"].as_str().unwrap()).await;
+        assert_eq!((balance, sequence), (20_004 - 2 * 5001, 2));
     }
 }
