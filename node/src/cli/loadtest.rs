@@ -16,8 +16,9 @@ use super::common::{output, parse_amount_denom, NodeArgs, Output};
 
 #[derive(Args, Clone)]
 pub struct LoadtestArgs {
-    /// CometBFT RPC of the node to load (broadcasts and block data).
-    #[arg(long, default_value = "http://127.0.0.1:26657")]
+    /// CometBFT RPC of the node to load (broadcasts and block data); default:
+    /// the home's client.toml `node`, else what `aegisd init` listens on.
+    #[arg(long, env = "AEGIS_NODE", default_value = "http://127.0.0.1:26657")]
     rpc: String,
     #[command(flatten)]
     node: NodeArgs,
@@ -85,9 +86,13 @@ impl LoadtestArgs {
             }
         };
         Ok(LoadConfig {
-            rpc: self.rpc.clone(),
+            // client.toml writes CometBFT's own form, tcp://host:port.
+            rpc: match self.rpc.strip_prefix("tcp://") {
+                Some(hostport) => format!("http://{hostport}"),
+                None => self.rpc.clone(),
+            },
             grpc: self.node.grpc.clone(),
-            chain_id: self.chain_id.clone(),
+            chain_id: self.chain_id.clone().filter(|c| !c.is_empty()),
             bech32_prefix: self.bech32_prefix.clone(),
             denom: self.denom.clone(),
             seed: self.seed.clone(),
@@ -159,6 +164,8 @@ mod tests {
         let c = Cmd::try_parse_from(["aegisd"]).unwrap().a.config().unwrap();
         assert_eq!((c.txs, c.accounts, c.batch, c.mode, c.msg, c.gas, c.fee, c.amount), (20_000, 100, 10, Mode::Async, MsgKind::Send, 200_000, 5000, 1));
         assert_eq!((c.rpc.as_str(), c.bech32_prefix.as_str(), c.denom.as_str()), ("http://127.0.0.1:26657", "aegis", "uaegis"));
+        let c = Cmd::try_parse_from(["aegisd", "--rpc", "tcp://127.0.0.1:26667"]).unwrap().a.config().unwrap();
+        assert_eq!(c.rpc, "http://127.0.0.1:26667");
         let c = Cmd::try_parse_from(["aegisd", "--denom", "uatom", "--bech32-prefix", "cosmos", "--fees", "7uatom", "--mode", "sync"]).unwrap().a.config().unwrap();
         assert_eq!((c.fee, c.mode), (7, Mode::Sync));
         let e = Cmd::try_parse_from(["aegisd", "--fees", "7uatom"]).unwrap().a.config().unwrap_err().to_string();
