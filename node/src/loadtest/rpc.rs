@@ -36,7 +36,8 @@ pub struct BlockTxs {
 
 impl CometRpc {
     pub fn new(url: &str) -> Result<Self> {
-        let http = reqwest::Client::builder().pool_max_idle_per_host(64).build().context("HTTP client")?;
+        // A node that stops answering ends the run instead of hanging it.
+        let http = reqwest::Client::builder().pool_max_idle_per_host(64).timeout(std::time::Duration::from_secs(60)).build().context("HTTP client")?;
         Ok(CometRpc { url: url.trim_end_matches('/').to_string(), http })
     }
 
