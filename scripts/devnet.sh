@@ -9,7 +9,7 @@
 # DIR/consumer<k>: registered on the provider, joined by its operators with
 # the consumer nodes' keys, launched, started from the provider's consumer
 # genesis and joined to it by a CCV path and its relayer.
-#   scripts/devnet.sh up|down|status [--validators N] [--chains N] [--consumers M] [--dir DIR] [--base-port P]
+#   scripts/devnet.sh up|down|status [--validators N] [--chains N] [--consumers M] [--dir DIR] [--base-port P] [--release]
 #   scripts/devnet.sh twin I [--dir DIR]   (a double-signing copy of validator I)
 set -euo pipefail
 # This script reads aegisd's JSON results, whatever the user's --output preference.
@@ -40,6 +40,8 @@ DIR="${AEGIS_DEVNET_DIR:-$ROOT/.devnet}"
 TIMEOUT="${AEGIS_DEVNET_TIMEOUT:-120}"
 MIN_HEIGHT=3
 TWIN=0
+# 1: build and run target/release/aegisd (for measurements); default debug, quick to build.
+RELEASE=0
 
 usage() {
   cat <<EOF
@@ -75,6 +77,8 @@ options:
                    consumer validator-set packets and reward rounds at epoch ends
   --dir DIR        devnet directory (default \$AEGIS_DEVNET_DIR or <repo>/.devnet)
   --base-port P    first port handed to 'aegisd testnet generate' (default 26600)
+  --release        build and run the release aegisd (cargo build --release): for
+                   throughput measurements; the default debug build is quicker to build
 
 env: AEGISD_BIN (skip cargo build), COMETBFT_VERSION, AEGIS_DEVNET_TIMEOUT (default 120 s)
 EOF
@@ -143,11 +147,13 @@ binaries() {
     aegisd="$AEGISD_BIN"
   else
     "$ROOT/scripts/prereqs.sh"
-    log "building aegisd (cargo build -p aegis-node --bin aegisd)"
-    (cd "$ROOT" && cargo build -p aegis-node --bin aegisd)
+    local profile=debug flags=()
+    if [ "$RELEASE" = 1 ]; then profile=release; flags=(--release); fi
+    log "building aegisd (cargo build ${flags[*]:+${flags[*]} }-p aegis-node --bin aegisd)"
+    (cd "$ROOT" && cargo build ${flags[@]+"${flags[@]}"} -p aegis-node --bin aegisd)
     target="${CARGO_TARGET_DIR:-target}"
     [[ "$target" = /* ]] || target="$ROOT/$target"
-    aegisd="$target/debug/aegisd"
+    aegisd="$target/$profile/aegisd"
   fi
   [ -x "$aegisd" ] || die "aegisd binary not found or not executable: $aegisd"
 }
@@ -701,6 +707,7 @@ while [ $# -gt 0 ]; do
     --chains) need "$@"; CHAINS="$2"; shift 2 ;;
     --dir) need "$@"; DIR="$2"; shift 2 ;;
     --base-port) need "$@"; BASE_PORT="$2"; shift 2 ;;
+    --release) RELEASE=1; shift ;;
     up | down | status)
       [ -z "$CMD" ] || { log "error: only one command allowed"; usage >&2; exit 2; }
       CMD="$1"; shift ;;

@@ -10,6 +10,7 @@ pub mod config;
 pub mod descriptors;
 pub mod grpc;
 pub mod keys;
+pub mod loadtest;
 pub mod metrics;
 pub mod relayer;
 pub mod render;

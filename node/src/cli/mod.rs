@@ -15,6 +15,7 @@ mod delegation;
 mod ibc;
 mod ibc_transfer;
 mod keys;
+mod loadtest;
 mod node;
 mod relayer;
 mod restaking;
@@ -100,6 +101,8 @@ enum Cmd {
     /// Run a consumer chain's validator node: join a consumer in one command.
     #[command(subcommand)]
     Consumer(ConsumerCmd),
+    /// Load a chain with pre-signed transfers and report committed tx/s from its blocks.
+    Loadtest(loadtest::LoadtestArgs),
 }
 
 #[derive(Subcommand)]
@@ -246,6 +249,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Status(node) => node::status(node).await,
         Cmd::Relayer(cmd) => relayer::run(cmd).await,
         Cmd::Consumer(cmd) => consumer::run(cmd, &home).await,
+        Cmd::Loadtest(args) => loadtest::run(args, &home).await,
     }
 }
 
