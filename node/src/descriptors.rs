@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use anyhow::{anyhow, Context, Result};
 use prost::Message;
-use prost_reflect::DescriptorPool;
+use prost_reflect::{DescriptorPool, DynamicMessage, Value};
 use prost_types::FileDescriptorProto;
 
 /// Files taken from ibc-proto's descriptor set (with whatever they import
@@ -61,6 +61,20 @@ fn add_with_imports(pool: &mut DescriptorPool, ibc: &BTreeMap<&str, &FileDescrip
         add_with_imports(pool, ibc, import).with_context(|| format!("an import of {name}"))?;
     }
     pool.add_file_descriptor_proto((*file).clone()).with_context(|| format!("adding {name} from ibc-proto"))?;
+    Ok(())
+}
+
+/// Call `f` on every message directly inside `msg`: singular, repeated and
+/// map-valued message fields (what a walk over nested `Any`s recurses into).
+pub fn each_child_message<E>(msg: &mut DynamicMessage, mut f: impl FnMut(&mut DynamicMessage) -> Result<(), E>) -> Result<(), E> {
+    for (_, value) in msg.fields_mut() {
+        match value {
+            Value::Message(m) => f(m)?,
+            Value::List(items) => items.iter_mut().try_for_each(|v| if let Value::Message(m) = v { f(m) } else { Ok(()) })?,
+            Value::Map(entries) => entries.values_mut().try_for_each(|v| if let Value::Message(m) = v { f(m) } else { Ok(()) })?,
+            _ => {}
+        }
+    }
     Ok(())
 }
 

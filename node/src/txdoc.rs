@@ -130,27 +130,7 @@ fn google_type_urls(msg: &mut DynamicMessage) -> Result<()> {
         msg.set_field_by_name("value", Value::Bytes(inner.encode_to_vec().into()));
         return Ok(());
     }
-    for (_, value) in msg.fields_mut() {
-        match value {
-            Value::Message(m) => google_type_urls(m)?,
-            Value::List(items) => {
-                for item in items {
-                    if let Value::Message(m) = item {
-                        google_type_urls(m)?;
-                    }
-                }
-            }
-            Value::Map(entries) => {
-                for item in entries.values_mut() {
-                    if let Value::Message(m) = item {
-                        google_type_urls(m)?;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    crate::descriptors::each_child_message(msg, google_type_urls)
 }
 
 /// Every "@type" back to the Cosmos form "/<name>".

@@ -55,27 +55,7 @@ fn prepare_anys(msg: &mut DynamicMessage) -> Result<(), String> {
         msg.set_field_by_name("value", Value::Bytes(new_value.into()));
         return Ok(());
     }
-    for (_, value) in msg.fields_mut() {
-        match value {
-            Value::Message(m) => prepare_anys(m)?,
-            Value::List(items) => {
-                for v in items.iter_mut() {
-                    if let Value::Message(m) = v {
-                        prepare_anys(m)?;
-                    }
-                }
-            }
-            Value::Map(entries) => {
-                for v in entries.values_mut() {
-                    if let Value::Message(m) = v {
-                        prepare_anys(m)?;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    crate::descriptors::each_child_message(msg, prepare_anys)
 }
 
 /// After serialization: `@type` back to Cosmos's `/pkg.Type`, unresolved
