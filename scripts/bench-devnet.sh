@@ -98,3 +98,23 @@ for role in ("aegisd", "cometbft"):
 if committed:
     print(f"{'loadtest':10} {client_cpu:18.2f} {client_cpu * 1000 / committed:30.3f}   (the client, signing included; per tx, not per node)")
 EOF_PY
+
+# Every node must agree on the state the load produced: the app hash in the
+# header after the last load block, read from each node once it has it.
+python3 - "$NET/endpoints.json" "$DIR/report.json" <<'EOF_PY'
+import json, sys, time, urllib.request
+nodes = json.load(open(sys.argv[1]))["chains"][0]["nodes"]
+h = json.load(open(sys.argv[2]))["last_height"] + 1
+def app_hash(rpc):
+    for _ in range(100):
+        try:
+            return json.load(urllib.request.urlopen(f"{rpc}/block?height={h}", timeout=5))["result"]["block"]["header"]["app_hash"]
+        except Exception:
+            time.sleep(0.2)
+    return None
+hashes = {n["rpc"]: app_hash(n["rpc"]) for n in nodes}
+if None in hashes.values() or len(set(hashes.values())) != 1:
+    print(f"\napp hash at height {h} DIFFERS between nodes: {hashes}")
+    sys.exit(1)
+print(f"\napp hash at height {h}, the same on all {len(nodes)} node(s): {next(iter(hashes.values()))}")
+EOF_PY
