@@ -38,7 +38,12 @@ pub fn unsigned(msgs: Vec<Any>, memo: &str, timeout_height: u64, fee: u128, gas_
 
 /// Replace the tx's fee (`fee` uaegis; none if 0) and gas limit.
 pub fn set_fee(tx: &mut Tx, fee: u128, gas_limit: u64) {
-    let amount = if fee == 0 { vec![] } else { vec![Coin { denom: NATIVE_DENOM.into(), amount: fee.to_string() }] };
+    set_fee_in(tx, NATIVE_DENOM, fee, gas_limit)
+}
+
+/// [`set_fee`] in another chain's fee denom (the load generator's).
+pub fn set_fee_in(tx: &mut Tx, denom: &str, fee: u128, gas_limit: u64) {
+    let amount = if fee == 0 { vec![] } else { vec![Coin { denom: denom.into(), amount: fee.to_string() }] };
     tx.auth_info.get_or_insert_with(Default::default).fee = Some(Fee { amount, gas_limit, payer: String::new(), granter: String::new() });
 }
 

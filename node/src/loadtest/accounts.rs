@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use cosmos_sdk_proto::cosmos::auth::v1beta1::{query_client::QueryClient as AuthClient, BaseAccount, QueryAccountRequest};
 use cosmos_sdk_proto::cosmos::bank::v1beta1::{query_client::QueryClient as BankClient, MsgSend, QueryBalanceRequest};
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
-use cosmos_sdk_proto::cosmos::tx::v1beta1::{Fee, Tx};
+use cosmos_sdk_proto::cosmos::tx::v1beta1::Tx;
 use prost::Message;
 use sha2::{Digest, Sha256};
 use tendermint_proto::google::protobuf::Any;
@@ -96,8 +96,7 @@ pub async fn balance(ch: &Channel, address: &str, denom: &str) -> Result<u128> {
 /// `number` at `sequence`.
 fn signed(signer: &Signer, msgs: Vec<Any>, (fee, denom, gas): (u128, &str, u64), chain_id: &str, number: u64, sequence: u64) -> Result<Vec<u8>> {
     let mut tx: Tx = txdoc::unsigned(msgs, "", 0, 0, gas);
-    let amount = if fee == 0 { vec![] } else { vec![coin(denom, fee)] };
-    tx.auth_info.get_or_insert_with(Default::default).fee = Some(Fee { amount, gas_limit: gas, payer: String::new(), granter: String::new() });
+    txdoc::set_fee_in(&mut tx, denom, fee, gas);
     Ok(txdoc::raw(&txdoc::sign(tx, signer, chain_id, number, sequence)?))
 }
 
