@@ -51,7 +51,7 @@ async fn run(signers: &[Signer], blocks: &[Vec<Vec<u8>>], threads: usize, warm: 
     for txs in blocks {
         if warm {
             let t = Instant::now();
-            let mut state = next_block_state(chain.storage().latest_snapshot()).await.unwrap();
+            let mut state = next_block_state(chain.app().read_cache().wrap(chain.storage().latest_snapshot())).await.unwrap();
             state.put_sig_cache(chain.app().sig_cache().clone());
             for tx in txs {
                 assert!(execute_tx(&mut state, tx, ExecMode::Check, &MinGasPrice::zero()).await.result.is_ok());
@@ -73,8 +73,9 @@ async fn run(signers: &[Signer], blocks: &[Vec<Vec<u8>>], threads: usize, warm: 
     chain.check_invariants().await;
     let tps = (n * BLOCKS) as f64 / (exec_total + commit_total);
     let stats = chain.app().sig_cache().stats();
+    let reads = chain.app().read_cache().stats();
     println!(
-        "{n} txs/block, {threads} thread(s), cache {}: {tps:.0} tx/s over {BLOCKS} blocks, best block {:.0} tx/s; FinalizeBlock {:.1} ms/block, Commit {:.1} ms/block{}; cache hits {}, misses {}, pre-verified {}",
+        "{n} txs/block, {threads} thread(s), cache {}: {tps:.0} tx/s over {BLOCKS} blocks, best block {:.0} tx/s; FinalizeBlock {:.1} ms/block, Commit {:.1} ms/block{}; signature cache hits {}, misses {}, pre-verified {}; read cache hits {}, misses {}",
         if warm { "warm" } else { "cold" },
         n as f64 / best,
         exec_total * 1e3 / BLOCKS as f64,
@@ -83,6 +84,8 @@ async fn run(signers: &[Signer], blocks: &[Vec<Vec<u8>>], threads: usize, warm: 
         stats.hits,
         stats.misses,
         stats.preverified,
+        reads.hits,
+        reads.misses,
     );
     (tps, app_hash)
 }

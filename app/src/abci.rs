@@ -9,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use cnidarium::{Snapshot, StateDelta, Storage};
+use cnidarium::{StateDelta, Storage};
 use tendermint::abci::{response, types::ExecTxResult, Code};
 use tendermint::v0_38::abci::{
     ConsensusRequest, ConsensusResponse, InfoRequest, InfoResponse, MempoolRequest, MempoolResponse, SnapshotRequest, SnapshotResponse,
@@ -22,6 +22,7 @@ use crate::app::{execute_tx, next_block_state, App, BlockInput, TxOutcome};
 use crate::auth::params::MinGasPrice;
 use crate::auth::sigcache::SigCacheWrite;
 use crate::auth::SigCache;
+use crate::store::readcache::{CachedSnapshot, ReadCache};
 use crate::tx::{decode_tx, ExecMode};
 use crate::types::Address;
 
@@ -119,6 +120,7 @@ impl MempoolView {
 pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Consensus, Mempool, Info, Snapshots, MempoolView) {
     let storage = app.storage().clone();
     let sig_cache = app.sig_cache().clone();
+    let read_cache = app.read_cache().clone();
     let (ctx, mut crx) = mpsc::unbounded_channel::<Job<ConsensusRequest, ConsensusResponse>>();
     tokio::spawn(async move {
         let mut app = app;
@@ -130,7 +132,7 @@ pub fn services_with_mempool_view(app: App, min_gas_price: MinGasPrice) -> (Cons
             let _ = done.send(result);
         }
     });
-    let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price, sig_cache };
+    let mut mempool = MempoolState { storage: storage.clone(), state: None, min_gas_price, sig_cache, read_cache };
     let (mtx, mut mrx) = mpsc::unbounded_channel::<Job<MempoolRequest, MempoolResponse>>();
     let (qtx, mut qrx) = mpsc::unbounded_channel::<MempoolQuery>();
     tokio::spawn(async move {
@@ -272,19 +274,24 @@ pub fn exec_tx_result(o: TxOutcome) -> ExecTxResult {
 /// (CometBFT then re-checks what is left in its mempool).
 struct MempoolState {
     storage: Storage,
-    state: Option<(u64, StateDelta<Snapshot>)>,
+    state: Option<(u64, StateDelta<CachedSnapshot>)>,
     min_gas_price: MinGasPrice,
     /// Shared with the consensus connection: what CheckTx verified,
     /// FinalizeBlock does not verify again.
     sig_cache: SigCache,
+    /// Shared with the consensus connection, which moves it to each new
+    /// commit.
+    read_cache: ReadCache,
 }
 
 impl MempoolState {
     /// The CheckTx state, rebuilt on the latest commit if one happened since.
-    async fn current(&mut self) -> Result<&mut StateDelta<Snapshot>, TxOutcome> {
+    async fn current(&mut self) -> Result<&mut StateDelta<CachedSnapshot>, TxOutcome> {
         let latest = self.storage.latest_version();
         if self.state.as_ref().map(|(v, _)| *v) != Some(latest) {
-            match next_block_state(self.storage.latest_snapshot()).await {
+            let snapshot = self.storage.latest_snapshot();
+            self.read_cache.adopt(snapshot.version());
+            match next_block_state(self.read_cache.wrap(snapshot)).await {
                 Ok(mut s) => {
                     s.put_sig_cache(self.sig_cache.clone());
                     self.state = Some((latest, s))

@@ -7,7 +7,7 @@
 //! CometBFT will not replay.
 
 use anyhow::{anyhow, Context};
-use cnidarium::{Snapshot, StagedWriteBatch, StateDelta, StateRead, StateWrite, Storage};
+use cnidarium::{StagedWriteBatch, StateDelta, StateRead, StateWrite, Storage};
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1::TxMsgData;
 use prost::Message;
 use serde::{Deserialize, Serialize};
@@ -24,6 +24,7 @@ use crate::avs::genesis::AvsGenesis;
 use crate::slashing::genesis::SlashingGenesis;
 use crate::slashing::hooks::{CommitVote, Misbehavior};
 use crate::error::{AppError, AppResult, SdkError};
+use crate::store::readcache::{BlockWrites, ReadCache};
 use crate::store::{BlockContext, GasMeter, StoreRead, StoreWrite};
 use crate::tx::{decode_tx, ExecMode, ParsedTx};
 use crate::types::Address;
@@ -39,7 +40,9 @@ pub const MODULE_ACCOUNTS: &[&str] = &[
 ];
 
 pub fn is_module_account(addr: &Address) -> bool {
-    MODULE_ACCOUNTS.iter().any(|name| Address::module(name) == *addr)
+    // Derived once: every transfer asks.
+    static ADDRESSES: std::sync::LazyLock<Vec<Address>> = std::sync::LazyLock::new(|| MODULE_ACCOUNTS.iter().map(|name| Address::module(name)).collect());
+    ADDRESSES.contains(addr)
 }
 
 /// `app_state` of genesis.json.
@@ -113,13 +116,24 @@ pub struct BlockOutput {
     pub app_hash: Vec<u8>,
 }
 
+/// A block between FinalizeBlock and Commit.
+struct Staged {
+    batch: StagedWriteBatch,
+    /// The version the block was executed on.
+    parent: u64,
+    writes: BlockWrites,
+}
+
 pub struct App {
     storage: Storage,
     /// The block FinalizeBlock staged, waiting for Commit. (A write batch
     /// is Send but not Sync; the mutex makes App shareable across awaits.)
-    staged: std::sync::Mutex<Option<StagedWriteBatch>>,
+    staged: std::sync::Mutex<Option<Staged>>,
     /// Signatures already verified, shared with the mempool connection.
     sig_cache: SigCache,
+    /// Values at the last committed version, shared with the mempool
+    /// connection: hot keys are not read from RocksDB block after block.
+    read_cache: ReadCache,
     /// Threads that decode a block's txs and verify their signatures
     /// before execution. Changes speed only, never results.
     verify_threads: usize,
@@ -128,7 +142,17 @@ pub struct App {
 impl App {
     pub fn new(storage: Storage) -> Self {
         let verify_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        App { storage, staged: std::sync::Mutex::new(None), sig_cache: SigCache::default(), verify_threads }
+        App { storage, staged: std::sync::Mutex::new(None), sig_cache: SigCache::default(), read_cache: ReadCache::default(), verify_threads }
+    }
+
+    /// The read cache CheckTx and simulation should read through (see
+    /// [`crate::store::readcache`]).
+    pub fn read_cache(&self) -> &ReadCache {
+        &self.read_cache
+    }
+
+    pub fn set_read_cache(&mut self, cache: ReadCache) {
+        self.read_cache = cache;
     }
 
     /// The signature cache CheckTx should fill so FinalizeBlock can skip
@@ -216,7 +240,8 @@ impl App {
         let chain_id = snapshot.chain_id().await?;
         // Header H carries the app hash after H-1: the root of this snapshot.
         let last_app_hash = snapshot.root_hash().await?.0.to_vec();
-        let mut state = StateDelta::new(snapshot);
+        self.read_cache.adopt(snapshot.version());
+        let mut state = StateDelta::new(self.read_cache.wrap(snapshot));
         state.put_block_context(BlockContext { chain_id: chain_id.clone(), height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos });
         state.put_sig_cache(self.sig_cache.clone());
 
@@ -264,9 +289,17 @@ impl App {
             LAST_BLOCK_KEY.into(),
             &LastBlock { height: block.height, time_seconds: block.time_seconds, time_nanos: block.time_nanos },
         )?;
-        let batch = self.storage.prepare_commit(state).await.context("staging the block's writes")?;
+        // cnidarium stages only a delta over a bare snapshot: move the
+        // block's changes there, keeping a copy for the read cache.
+        let (base, changes) = state.flatten();
+        let writes = BlockWrites::of(&changes);
+        let base = base.into_snapshot();
+        let parent = base.version();
+        let mut bare = StateDelta::new(base);
+        changes.apply_to(&mut bare);
+        let batch = self.storage.prepare_commit(bare).await.context("staging the block's writes")?;
         let app_hash = batch.root_hash().0.to_vec();
-        *self.staged.lock().expect("staged lock") = Some(batch);
+        *self.staged.lock().expect("staged lock") = Some(Staged { batch, parent, writes });
         Ok(BlockOutput { tx_results, validator_updates, events, app_hash })
     }
 
@@ -293,9 +326,13 @@ impl App {
 
     /// Persist the staged block atomically.
     pub async fn commit(&mut self) -> anyhow::Result<u64> {
-        let batch = self.staged.lock().expect("staged lock").take().ok_or_else(|| anyhow!("Commit without a preceding FinalizeBlock"))?;
-        let version = batch.version();
-        self.storage.commit_batch(batch).context("committing the block")?;
+        let staged = self.staged.lock().expect("staged lock").take().ok_or_else(|| anyhow!("Commit without a preceding FinalizeBlock"))?;
+        let version = staged.batch.version();
+        if let Err(e) = self.storage.commit_batch(staged.batch) {
+            self.read_cache.clear();
+            return Err(e).context("committing the block");
+        }
+        self.read_cache.advance(staged.parent, version, staged.writes);
         Ok(version)
     }
 }
@@ -316,7 +353,7 @@ pub async fn last_block_timestamp<S: StoreRead + Send + Sync>(state: &S) -> AppR
 
 /// The state a transaction outside a block (CheckTx, Simulate) runs on: the
 /// latest snapshot, with the next height and the last block's time.
-pub async fn next_block_state(snapshot: Snapshot) -> AppResult<StateDelta<Snapshot>> {
+pub async fn next_block_state<S: StateRead>(snapshot: S) -> AppResult<StateDelta<S>> {
     let chain_id = snapshot.chain_id().await?;
     let last: Option<LastBlock> = snapshot.read_json(LAST_BLOCK_KEY).await?;
     let last = last.ok_or_else(|| AppError::internal("no block has been committed yet"))?;

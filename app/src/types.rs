@@ -63,9 +63,13 @@ impl Address {
 }
 
 impl fmt::Display for Address {
+    /// Bech32 with the chain's prefix. Written by the `bech32` crate, which
+    /// streams the checksum instead of allocating per step as
+    /// `AccountId::new` does: addresses are formatted into events on every
+    /// transfer. (A unit test checks both agree.)
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let id = AccountId::new(ADDRESS_PREFIX, &self.0).expect("20 bytes with a valid prefix");
-        write!(f, "{id}")
+        static HRP: std::sync::LazyLock<bech32::Hrp> = std::sync::LazyLock::new(|| bech32::Hrp::parse(ADDRESS_PREFIX).expect("valid prefix"));
+        bech32::encode_lower_to_fmt::<bech32::Bech32, _>(f, *HRP, &self.0).map_err(|_| fmt::Error)
     }
 }
 
@@ -249,6 +253,16 @@ impl<'de> serde::Deserialize<'de> for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_is_cosmrs_bech32() {
+        for bytes in [[0u8; 20], [0xff; 20], *b"0123456789abcdefghij", Address::module("fee_collector").0] {
+            let a = Address(bytes);
+            let expected = AccountId::new(ADDRESS_PREFIX, &bytes).unwrap().to_string();
+            assert_eq!(a.to_string(), expected);
+            assert_eq!(Address::parse(&expected).unwrap(), a);
+        }
+    }
 
     #[test]
     fn module_address_matches_cosmos_derivation() {

@@ -131,12 +131,13 @@ pub async fn ante<S: StoreWrite + Send + Sync>(
             account.pub_key = Some(secp256k1_pubkey_any(&pubkey));
         }
         account.sequence = account.sequence.checked_add(1).ok_or(SdkError::WrongSequence { expected: u64::MAX, got: info.sequence })?;
-        state.put_account(&account)?;
+        state.put_account(signer, &account)?;
         acc_seq_events.push(Event::new("tx", [("acc_seq", format!("{signer}/{}", info.sequence)).index()]));
     }
 
     // Deduct the fee last so the payer's signature has been checked.
-    let collector = Address::module(super::FEE_COLLECTOR);
+    static COLLECTOR: std::sync::LazyLock<Address> = std::sync::LazyLock::new(|| Address::module(super::FEE_COLLECTOR));
+    let collector = *COLLECTOR;
     for coin in tx.fee.iter() {
         state.send_coin(&tx.fee_payer, &collector, coin).await?;
     }

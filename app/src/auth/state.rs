@@ -39,8 +39,19 @@ mod keys {
 
 #[async_trait]
 pub trait AuthRead: StoreRead {
+    /// The params, decoded once per distinct stored value: every
+    /// transaction asks, and they change only by a params write.
     async fn auth_params(&self) -> AppResult<AuthParams> {
-        Ok(self.read_json(keys::PARAMS).await?.unwrap_or_default())
+        static LAST: std::sync::Mutex<Option<(Vec<u8>, AuthParams)>> = std::sync::Mutex::new(None);
+        let Some(bytes) = self.read_bytes(keys::PARAMS).await? else { return Ok(AuthParams::default()) };
+        if let Some((b, p)) = LAST.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            if *b == bytes {
+                return Ok(p.clone());
+            }
+        }
+        let params: AuthParams = serde_json::from_slice(&bytes).map_err(|e| AppError::internal(format!("corrupt value at {}: {e}", keys::PARAMS)))?;
+        *LAST.lock().unwrap_or_else(|p| p.into_inner()) = Some((bytes, params.clone()));
+        Ok(params)
     }
 
     async fn chain_id(&self) -> AppResult<String> {
@@ -66,9 +77,10 @@ pub trait AuthWrite: StoreWrite {
         self.write_bytes(keys::CHAIN_ID.to_string(), chain_id.as_bytes().to_vec())
     }
 
-    fn put_account(&mut self, acc: &BaseAccount) -> AppResult<()> {
-        let addr = Address::parse(&acc.address)?;
-        self.write_proto(keys::account(&addr), acc)
+    /// Store `acc`, the account of `addr` (`acc.address` is `addr` in bech32).
+    fn put_account(&mut self, addr: &Address, acc: &BaseAccount) -> AppResult<()> {
+        debug_assert_eq!(acc.address, addr.to_string());
+        self.write_proto(keys::account(addr), acc)
     }
 
     /// The account at `addr`, created with the next account number if it
@@ -81,7 +93,7 @@ pub trait AuthWrite: StoreWrite {
         let number = self.read_u64(keys::NEXT_ACCOUNT_NUMBER).await?.unwrap_or(0);
         self.write_u64(keys::NEXT_ACCOUNT_NUMBER.to_string(), number + 1)?;
         let acc = BaseAccount { address: addr.to_string(), pub_key: None, account_number: number, sequence: 0 };
-        self.put_account(&acc)?;
+        self.put_account(addr, &acc)?;
         Ok(acc)
     }
 }

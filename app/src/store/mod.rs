@@ -7,6 +7,7 @@
 //! metered.
 
 pub mod gas;
+pub mod readcache;
 pub mod retained;
 
 use async_trait::async_trait;
