@@ -42,6 +42,8 @@ MIN_HEIGHT=3
 TWIN=0
 # 1: build and run target/release/aegisd (for measurements); default debug, quick to build.
 RELEASE=0
+# CometBFT's tx indexer on every node: kv (default) or null.
+TX_INDEX=kv
 
 usage() {
   cat <<EOF
@@ -79,6 +81,9 @@ options:
   --base-port P    first port handed to 'aegisd testnet generate' (default 26600)
   --release        build and run the release aegisd (cargo build --release): for
                    throughput measurements; the default debug build is quicker to build
+  --tx-index kv|null   CometBFT's tx indexer (default kv). null indexes nothing, as
+                   many validators run: less CPU per tx, but 'query tx/txs' find
+                   nothing and tx commands cannot wait for inclusion (use --no-wait)
 
 env: AEGISD_BIN (skip cargo build), COMETBFT_VERSION, AEGIS_DEVNET_TIMEOUT (default 120 s)
 EOF
@@ -466,6 +471,11 @@ cmd_up() {
   fi
   DIR="$(cd "$DIR" && pwd)"
   [ -f "$DIR/endpoints.json" ] || die "$DIR/endpoints.json was not generated"
+  if [ "$TX_INDEX" != kv ]; then
+    [ "$CONSUMERS" = 0 ] && [ "$CHAINS" = 1 ] || die "--tx-index $TX_INDEX: consumer and IBC setups wait for txs through the index; use kv"
+    log "tx indexer: $TX_INDEX on every node"
+    find "$DIR" -path '*/config/config.toml' -exec sed -i "s/^indexer = .*/indexer = \"$TX_INDEX\"/" {} +
+  fi
 
   local moniker rpc grpc abci home pid name why
   while IFS=$'\t' read -r moniker rpc grpc abci home; do
@@ -708,6 +718,10 @@ while [ $# -gt 0 ]; do
     --dir) need "$@"; DIR="$2"; shift 2 ;;
     --base-port) need "$@"; BASE_PORT="$2"; shift 2 ;;
     --release) RELEASE=1; shift ;;
+    --tx-index)
+      need "$@"
+      case "$2" in kv | null) TX_INDEX="$2" ;; *) log "error: --tx-index must be kv or null, got '$2'"; exit 2 ;; esac
+      shift 2 ;;
     up | down | status)
       [ -z "$CMD" ] || { log "error: only one command allowed"; usage >&2; exit 2; }
       CMD="$1"; shift ;;

@@ -164,6 +164,9 @@ async fn fund(cfg: &LoadConfig, rpc: &CometRpc, ch: &Channel, chain_id: &str, fu
     let (number, mut sequence) = account(ch, &from).await?.ok_or_else(|| anyhow!("funder {from} has no account on chain {chain_id}"))?;
     let total: u128 = top_ups.iter().map(|(_, a)| a).sum();
     log(format!("funding {} accounts with {total}{} from {from}", top_ups.len(), cfg.denom));
+    // Waited for in the blocks themselves, not through the tx index: a
+    // node may run with `indexer = "null"`.
+    let start = rpc.status().await?.1 + 1;
     let mut hashes = vec![];
     for chunk in top_ups.chunks(SENDS_PER_FUNDING_TX) {
         let msgs: Vec<Any> = chunk
@@ -181,19 +184,37 @@ async fn fund(cfg: &LoadConfig, rpc: &CometRpc, ch: &Channel, chain_id: &str, fu
             BroadcastAnswer::Accepted => {}
             other => bail!("the funding tx was refused: {other:?}"),
         }
-        hashes.push(hex::encode_upper(Sha256::digest(&bytes)));
+        hashes.push(<[u8; 32]>::from(Sha256::digest(&bytes)));
         sequence += 1;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(cfg.timeout_secs);
-    for hash in hashes {
-        loop {
-            match rpc.tx_code(&hash).await? {
-                Some((0, _)) => break,
-                Some((code, log)) => bail!("funding tx {hash} failed with code {code}: {log}"),
-                None if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
-                None => bail!("funding tx {hash} was not committed within {} s", cfg.timeout_secs),
+    let mut next = start;
+    while !hashes.is_empty() {
+        let latest = rpc.status().await?.1;
+        while next <= latest {
+            let block = rpc.block(next).await?;
+            let ours: Vec<(usize, [u8; 32])> =
+                block.txs.iter().enumerate().map(|(pos, tx)| (pos, <[u8; 32]>::from(Sha256::digest(tx)))).filter(|(_, h)| hashes.contains(h)).collect();
+            if !ours.is_empty() {
+                // CometBFT stores a block a moment before its results.
+                let Ok(results) = rpc.block_results(next).await else { break };
+                for (pos, hash) in ours {
+                    match results.get(pos) {
+                        Some((_, 0)) => hashes.retain(|h| *h != hash),
+                        Some((codespace, code)) => bail!("funding tx {} failed with code {codespace}/{code} in block {next}", hex::encode_upper(hash)),
+                        None => bail!("block {next} has no result for its tx {pos}"),
+                    }
+                }
             }
+            next += 1;
         }
+        if hashes.is_empty() {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("funding tx {} was not committed within {} s", hex::encode_upper(hashes[0]), cfg.timeout_secs);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     Ok(())
 }

@@ -157,13 +157,6 @@ impl CometRpc {
             .map(|a| a.iter().map(|t| (t["codespace"].as_str().unwrap_or_default().to_string(), t["code"].as_u64().unwrap_or(0) as u32)).collect())
             .unwrap_or_default())
     }
-
-    /// Whether tx `hash` (hex) is committed, with its code; None if not (yet) indexed.
-    pub async fn tx_code(&self, hash: &str) -> Result<Option<(u32, String)>> {
-        let Ok(v) = self.call("tx", json!({"hash": B64.encode(hex::decode(hash)?)})).await else { return Ok(None) };
-        let r = &v["tx_result"];
-        Ok(Some((r["code"].as_u64().unwrap_or(0) as u32, r["log"].as_str().unwrap_or_default().to_string())))
-    }
 }
 
 fn error_text(e: &Value) -> String {
