@@ -56,3 +56,42 @@ fn devnet_script_brings_a_network_up_reports_it_and_stops_only_its_processes() {
     assert!(started.iter().all(|p| !alive(*p)), "processes left running after down");
     assert!(!dir.join("pids").exists());
 }
+
+/// `--tx-index null` turns CometBFT's indexing off on every node, and
+/// `aegisd loadtest` still funds its senders and counts its txs (it reads
+/// blocks, not the index). A value other than kv or null is refused.
+#[test]
+fn devnet_script_tx_index_null_indexes_nothing_and_loadtest_still_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("devnet");
+    let _down = Down(dir.clone());
+
+    let (ok, out) = devnet(&["up", "--validators", "1", "--tx-index", "sql", "--base-port", "27600"], &dir);
+    assert!(!ok && out.contains("--tx-index must be kv or null, got 'sql'"), "{out}");
+    assert!(!dir.join("pids").exists());
+
+    let (ok, out) = devnet(&["up", "--validators", "1", "--tx-index", "null", "--base-port", "27600"], &dir);
+    assert!(ok, "devnet.sh up failed:\n{out}");
+    assert!(out.contains("tx indexer: null on every node"), "{out}");
+    let config = std::fs::read_to_string(dir.join("node0/config/config.toml")).unwrap();
+    assert!(config.contains("\n[tx_index]\nindexer = \"null\"\n"), "{config}");
+
+    let out = Command::new(common::AEGISD)
+        .args(["loadtest", "--home"])
+        .arg(dir.join("node0"))
+        .args(["--from", "faucet", "--seed", "null-index", "--txs", "30", "--accounts", "3", "--timeout", "60", "--output", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "loadtest failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for (k, want) in [("txs", 30), ("accepted", 30), ("committed", 30), ("succeeded", 30), ("not_committed", 0)] {
+        assert_eq!(r[k].as_u64(), Some(want), "{k}: {r}");
+    }
+
+    // Nothing was indexed: CometBFT says so.
+    let rpc = "http://127.0.0.1:27657";
+    let search = Command::new("curl").args(["-s", &format!("{rpc}/tx_search?query=%22tx.height>0%22")]).output().unwrap();
+    let search = String::from_utf8_lossy(&search.stdout);
+    assert!(search.contains("transaction indexing is disabled"), "{search}");
+}
