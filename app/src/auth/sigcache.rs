@@ -188,11 +188,21 @@ pub fn preverify(cache: &SigCache, jobs: &[SigJob], threads: usize) -> usize {
 /// signer's key (registered, or the one the tx supplies) and the sign bytes
 /// with the account number `state` holds. Signers whose account is missing
 /// or whose key the ante would refuse are left out; the ante reports them.
-/// Accounts are read concurrently (each snapshot read is a blocking task).
+/// Accounts are read concurrently (each snapshot read is a blocking task),
+/// and so are the fee payers' balances of their fee denoms, which every
+/// ante reads too: a key the read cache lacks (an account first seen in
+/// this block) is then fetched here, in parallel, rather than one by one
+/// by the sequential ante. Those balance reads only warm the read cache;
+/// nothing here is decided by them.
 pub async fn block_jobs<S: StateRead>(state: &S, chain_id: &str, txs: &[AppResult<ParsedTx>]) -> Vec<SigJob> {
+    use crate::bank::BankRead;
     let mut signers: Vec<(&ParsedTx, usize)> = Vec::new();
     for tx in txs.iter().flatten() {
         signers.extend((0..tx.signers.len()).map(|i| (tx, i)));
+    }
+    let fee_balances: Vec<(&crate::types::Address, &str)> = txs.iter().flatten().flat_map(|tx| tx.fee.iter().map(|c| (&tx.fee_payer, c.denom.as_str()))).collect();
+    for chunk in fee_balances.chunks(64) {
+        futures::future::join_all(chunk.iter().map(|(payer, denom)| state.balance(payer, denom))).await;
     }
     let mut accounts = Vec::with_capacity(signers.len());
     for chunk in signers.chunks(64) {
