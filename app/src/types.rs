@@ -40,6 +40,31 @@ impl Address {
 
     /// Parse a bech32 string with the `aegis` prefix.
     pub fn parse(s: &str) -> AppResult<Self> {
+        // Every tx's messages carry addresses, parsed in CheckTx and again
+        // in FinalizeBlock: a well-formed lowercase address of 20 bytes is
+        // decoded by the `bech32` crate, without the allocations per
+        // checksum step of cosmrs's parser. Anything else (uppercase, other
+        // prefixes or lengths, errors) takes cosmrs's path below, so what
+        // is accepted and every error message are as before.
+        if s.len() == ADDRESS_PREFIX.len() + 39 && s.starts_with(ADDRESS_PREFIX) && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+            if let Ok(checked) = bech32::primitives::decode::CheckedHrpstring::new::<bech32::Bech32>(s) {
+                if checked.hrp().as_str() == ADDRESS_PREFIX {
+                    let mut bytes = [0u8; 20];
+                    let mut n = 0;
+                    for b in checked.byte_iter() {
+                        if n == 20 {
+                            n += 1;
+                            break;
+                        }
+                        bytes[n] = b;
+                        n += 1;
+                    }
+                    if n == 20 {
+                        return Ok(Address(bytes));
+                    }
+                }
+            }
+        }
         let invalid = |reason: String| SdkError::InvalidAddress { address: s.to_string(), reason };
         let id = AccountId::from_str(s).map_err(|e| invalid(e.to_string()))?;
         if id.prefix() != ADDRESS_PREFIX {
@@ -53,7 +78,10 @@ impl Address {
     }
 
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        // Into a stack buffer: every state key of an account is built from it.
+        let mut buf = [0u8; 40];
+        hex::encode_to_slice(self.0, &mut buf).expect("40 hex digits for 20 bytes");
+        std::str::from_utf8(&buf).expect("hex is ASCII").to_string()
     }
 
     /// The inverse of `to_hex` (how addresses appear inside state keys).
@@ -253,6 +281,24 @@ impl<'de> serde::Deserialize<'de> for Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_agrees_with_cosmrs_on_valid_and_invalid_addresses() {
+        let good = Address(*b"0123456789abcdefghij").to_string();
+        let cosmrs = |s: &str| AccountId::from_str(s).ok().filter(|id| id.prefix() == ADDRESS_PREFIX).and_then(|id| <[u8; 20]>::try_from(id.to_bytes()).ok()).map(Address);
+        let mut flipped = good.clone().into_bytes();
+        flipped[10] = if flipped[10] == b'q' { b'p' } else { b'q' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        let other_prefix = AccountId::new("cosmos", b"0123456789abcdefghij").unwrap().to_string();
+        let short = AccountId::new(ADDRESS_PREFIX, &[7u8; 19]).unwrap().to_string();
+        let long = AccountId::new(ADDRESS_PREFIX, &[7u8; 32]).unwrap().to_string();
+        for s in [good.as_str(), &good.to_uppercase(), &flipped, &other_prefix, &short, &long, "aegis1", "", &good[..good.len() - 1]] {
+            assert_eq!(Address::parse(s).ok(), cosmrs(s), "{s}");
+        }
+        assert_eq!(Address::parse(&good).unwrap(), Address(*b"0123456789abcdefghij"));
+        assert_eq!(Address(*b"0123456789abcdefghij").to_hex(), hex::encode(b"0123456789abcdefghij"));
+        assert!(Address::parse(&short).unwrap_err().message.contains("expected 20 bytes, got 19"));
+    }
 
     #[test]
     fn display_is_cosmrs_bech32() {
