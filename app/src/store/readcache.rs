@@ -20,7 +20,7 @@
 //! - a value read from RocksDB is inserted only if the cache is still at
 //!   that snapshot's version, checked under the same lock the commit takes.
 //!
-//! Bounded by bytes (keys, values and a per-entry overhead), oldest entry
+//! Bounded by bytes (each key twice, values, a per-entry overhead), oldest entry
 //! out first. Prefix and range scans are not cached.
 
 use std::collections::{HashMap, VecDeque};
@@ -36,6 +36,12 @@ pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 /// What an entry costs beyond its key and value bytes (map slot, queue slot,
 /// allocations), counted against the bound.
 const ENTRY_OVERHEAD: usize = 96;
+
+/// Bytes counted for one entry: the key twice (map and queue), the value,
+/// the overhead.
+fn cost(key: &Key, value: &Option<Vec<u8>>) -> usize {
+    2 * key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Key {
@@ -208,10 +214,10 @@ impl Inner {
     }
 
     fn insert(&mut self, key: Key, value: Option<Vec<u8>>) {
-        let cost = key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD;
+        let cost = cost(&key, &value);
         if cost > self.max_bytes {
             if let Some(old) = self.entries.remove(&key) {
-                self.bytes -= key.len() + old.map_or(0, |v| v.len()) + ENTRY_OVERHEAD;
+                self.bytes -= self::cost(&key, &old);
                 self.order.retain(|k| k != &key);
             }
             return;
@@ -230,7 +236,7 @@ impl Inner {
         while self.bytes > self.max_bytes {
             let Some(oldest) = self.order.pop_front() else { break };
             if let Some(v) = self.entries.remove(&oldest) {
-                self.bytes -= oldest.len() + v.map_or(0, |v| v.len()) + ENTRY_OVERHEAD;
+                self.bytes -= cost(&oldest, &v);
             }
         }
     }
