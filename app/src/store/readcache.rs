@@ -214,10 +214,10 @@ impl Inner {
     }
 
     fn insert(&mut self, key: Key, value: Option<Vec<u8>>) {
-        let cost = cost(&key, &value);
-        if cost > self.max_bytes {
+        let size = cost(&key, &value);
+        if size > self.max_bytes {
             if let Some(old) = self.entries.remove(&key) {
-                self.bytes -= self::cost(&key, &old);
+                self.bytes -= cost(&key, &old);
                 self.order.retain(|k| k != &key);
             }
             return;
@@ -228,7 +228,7 @@ impl Inner {
                 *old = value;
             }
             None => {
-                self.bytes += cost;
+                self.bytes += size;
                 self.order.push_back(key.clone());
                 self.entries.insert(key, value);
             }
