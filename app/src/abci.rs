@@ -212,7 +212,12 @@ async fn handle_consensus(app: &mut App, req: ConsensusRequest) -> Result<Consen
                 misbehavior: req.misbehavior.iter().map(misbehavior).collect(),
                 next_validators_hash: req.next_validators_hash.as_bytes().to_vec(),
             };
-            let out = app.finalize_block(block).await?;
+            let mut out = app.finalize_block(block).await?;
+            let index = app.index_events();
+            index.apply(&mut out.events);
+            for r in &mut out.tx_results {
+                index.apply(&mut r.events);
+            }
             ConsensusResponse::FinalizeBlock(response::FinalizeBlock {
                 events: out.events,
                 tx_results: out.tx_results.into_iter().map(exec_tx_result).collect(),
@@ -249,6 +254,80 @@ fn misbehavior(m: &tendermint::abci::types::Misbehavior) -> crate::slashing::hoo
 pub fn split_time(t: tendermint::Time) -> (i64, u32) {
     let nanos = t.unix_timestamp_nanos();
     (nanos.div_euclid(1_000_000_000) as i64, nanos.rem_euclid(1_000_000_000) as u32)
+}
+
+/// Which event attributes CometBFT's tx indexer indexes, as the Cosmos
+/// SDK's app.toml `index-events`: `<event type>.<attribute key>` strings,
+/// e.g. `transfer.recipient`. Empty keeps the modules' own marks (the
+/// attributes they mark `index`); a list indexes exactly the attributes it
+/// names, in tx results and block events. Node-local and safe to differ
+/// between nodes: CometBFT's results hash covers no events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexEvents(std::collections::BTreeSet<String>);
+
+impl IndexEvents {
+    pub fn parse(list: &[String]) -> Result<Self, String> {
+        for entry in list {
+            match entry.split_once('.') {
+                Some((kind, key)) if !kind.is_empty() && !key.is_empty() => {}
+                _ => return Err(format!("index_events entry {entry:?}: expected <event type>.<attribute key>, e.g. \"transfer.recipient\"")),
+            }
+        }
+        Ok(IndexEvents(list.iter().cloned().collect()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Mark each attribute of `events` indexed exactly when listed (no
+    /// change when the list is empty).
+    pub fn apply(&self, events: &mut [tendermint::abci::Event]) {
+        if self.0.is_empty() {
+            return;
+        }
+        for event in events {
+            for attr in &mut event.attributes {
+                let listed = attr.key_str().is_ok_and(|key| self.0.contains(&format!("{}.{key}", event.kind)));
+                attr.set_index(listed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod index_events_tests {
+    use super::IndexEvents;
+    use tendermint::abci::{Event, EventAttributeIndexExt};
+
+    fn events() -> Vec<Event> {
+        vec![
+            Event::new("transfer", [("recipient", "a").index(), ("amount", "5uaegis").index()]),
+            Event::new("message", [("sender", "b").no_index(), ("action", "/x").index()]),
+        ]
+    }
+
+    fn marks(events: &[Event]) -> Vec<(String, bool)> {
+        events.iter().flat_map(|e| e.attributes.iter().map(move |a| (format!("{}.{}", e.kind, a.key_str().unwrap()), a.index()))).collect()
+    }
+
+    #[test]
+    fn a_list_indexes_exactly_what_it_names_and_empty_keeps_the_modules_marks() {
+        let mut e = events();
+        IndexEvents::parse(&[]).unwrap().apply(&mut e);
+        assert_eq!(e, events());
+        IndexEvents::parse(&["message.sender".into(), "transfer.recipient".into(), "other.key".into()]).unwrap().apply(&mut e);
+        let want = [("transfer.recipient", true), ("transfer.amount", false), ("message.sender", true), ("message.action", false)];
+        assert_eq!(marks(&e), want.map(|(k, i)| (k.to_string(), i)).to_vec());
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_by_name() {
+        for bad in ["transfer", ".recipient", "transfer.", ""] {
+            let err = IndexEvents::parse(&["message.sender".into(), bad.into()]).unwrap_err();
+            assert_eq!(err, format!("index_events entry {bad:?}: expected <event type>.<attribute key>, e.g. \"transfer.recipient\""));
+        }
+    }
 }
 
 pub fn exec_tx_result(o: TxOutcome) -> ExecTxResult {

@@ -134,6 +134,8 @@ pub struct App {
     /// Values at the last committed version, shared with the mempool
     /// connection: hot keys are not read from RocksDB block after block.
     read_cache: ReadCache,
+    /// What CometBFT's tx indexer should index (app.toml `index_events`).
+    index_events: crate::abci::IndexEvents,
     /// Threads that decode a block's txs and verify their signatures
     /// before execution. Changes speed only, never results.
     verify_threads: usize,
@@ -142,7 +144,7 @@ pub struct App {
 impl App {
     pub fn new(storage: Storage) -> Self {
         let verify_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        App { storage, staged: std::sync::Mutex::new(None), sig_cache: SigCache::default(), read_cache: ReadCache::default(), verify_threads }
+        App { storage, staged: std::sync::Mutex::new(None), sig_cache: SigCache::default(), read_cache: ReadCache::default(), index_events: Default::default(), verify_threads }
     }
 
     /// The read cache CheckTx and simulation should read through (see
@@ -153,6 +155,14 @@ impl App {
 
     pub fn set_read_cache(&mut self, cache: ReadCache) {
         self.read_cache = cache;
+    }
+
+    pub fn index_events(&self) -> &crate::abci::IndexEvents {
+        &self.index_events
+    }
+
+    pub fn set_index_events(&mut self, index_events: crate::abci::IndexEvents) {
+        self.index_events = index_events;
     }
 
     /// The signature cache CheckTx should fill so FinalizeBlock can skip

@@ -17,7 +17,8 @@ pub async fn start(home: &Path) -> Result<()> {
     std::fs::create_dir_all(&db)?;
     let storage = aegis_app::store::open(db.clone()).await.with_context(|| format!("opening state at {}", db.display()))?;
     aegis_app::store::retained::retain_recent(&storage, cfg.pruning_keep_recent)?;
-    let app = App::new(storage.clone());
+    let mut app = App::new(storage.clone());
+    app.set_index_events(aegis_app::abci::IndexEvents::parse(&cfg.index_events).map_err(|e| anyhow!("config index_events: {e}"))?);
     let (height, hash) = app.last_committed().await?;
     info!(height, app_hash = %hex::encode_upper(&hash), db = %db.display(), keep_recent = cfg.pruning_keep_recent, "state loaded");
 

@@ -166,15 +166,57 @@ async fn servers_refuse_bad_input_clearly_and_keep_the_configured_heights() {
     let app_toml = net.nodes[0].home.join("config/app.toml");
     let cfg = std::fs::read_to_string(&app_toml).unwrap();
     assert!(cfg.contains("pruning_keep_recent = 1000\n"), "{cfg}");
-    std::fs::write(&app_toml, cfg.replace("pruning_keep_recent = 1000\n", "pruning_keep_recent = 20\n")).unwrap();
+    // And index only transfer recipients (the SDK's index-events).
+    assert!(cfg.contains("index_events = []\n"), "{cfg}");
+    let cfg = cfg.replace("pruning_keep_recent = 1000\n", "pruning_keep_recent = 20\n").replace("index_events = []\n", "index_events = [\"transfer.recipient\"]\n");
+    std::fs::write(&app_toml, cfg).unwrap();
     net.start_aegisd(0);
     net.start_cometbft(0);
-    net.wait_height(0, before_restart + 26, Duration::from_secs(60)).await;
+    net.wait_height(0, before_restart + 3, Duration::from_secs(60)).await;
+    let recipient = aegis_app::testkit::test_signer("indexed-recipient").address;
+    let faucet_signer = net.faucet();
+    let price = aegis_app::auth::params::MinGasPrice::parse("0.025uaegis").unwrap();
+    let sent = net
+        .grpc(0)
+        .await
+        .sign_and_broadcast(&faucet_signer, vec![faucet_signer.msg_send(&recipient, &[aegis_app::types::Coin::new("uaegis", 5)])], Some(200_000), &price, "", None)
+        .await
+        .unwrap();
+    assert_eq!(sent.code, 0, "{sent:?}");
+    let search = |query: String| {
+        let mut found = serde_json::Value::Null;
+        for _ in 0..100 {
+            found = net.rpc_json(0, &format!("tx_search?query=%22{}%22", query.replace(' ', "%20").replace('\'', "%27")));
+            if found["total_count"] != "0" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        found
+    };
+    let by_recipient = search(format!("transfer.recipient='{recipient}'"));
+    assert_eq!(by_recipient["total_count"], "1", "{by_recipient}");
+    assert_eq!(by_recipient["txs"][0]["hash"], sent.txhash, "{by_recipient}");
+    // The same tx's sender (and amount, and message action) is not indexed.
+    let height = by_recipient["txs"][0]["height"].as_str().unwrap().to_string();
+    let by_sender = net.rpc_json(0, &format!("tx_search?query=%22message.sender=%27{faucet}%27%20AND%20tx.height={height}%22"));
+    assert_eq!(by_sender["total_count"], "0", "{by_sender}");
+    let attrs: Vec<(String, bool)> = by_recipient["txs"][0]["tx_result"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["attributes"].as_array().unwrap().iter().map(move |a| (format!("{}.{}", e["type"].as_str().unwrap(), a["key"].as_str().unwrap()), a["index"].as_bool().unwrap())))
+        .collect();
+    assert!(attrs.iter().all(|(k, index)| *index == (k == "transfer.recipient")), "{attrs:?}");
+    assert!(attrs.iter().any(|(k, _)| k == "message.sender"), "{attrs:?}");
+    let after_send = faucet_balance(&net.grpc(0).await.channel(), &faucet, None).await.unwrap();
+    assert_eq!(after_send.parse::<u128>().unwrap(), before.parse::<u128>().unwrap() - 5 - 5_000);
+    net.wait_height(0, height.parse::<u64>().unwrap() + 16, Duration::from_secs(60)).await;
     let channel = net.grpc(0).await.channel();
     let latest = net.height(0).await;
     // 15 back: beyond cnidarium's own 10, within the configured 20.
     let old = faucet_balance(&channel, &faucet, Some(latest - 15)).await.unwrap();
-    assert_eq!(old, before);
+    assert_eq!(old, after_send);
     // Before the restart: no longer retained, and the error says why.
     let err = faucet_balance(&channel, &faucet, Some(before_restart - 1)).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
