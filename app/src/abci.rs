@@ -295,41 +295,6 @@ impl IndexEvents {
     }
 }
 
-#[cfg(test)]
-mod index_events_tests {
-    use super::IndexEvents;
-    use tendermint::abci::{Event, EventAttributeIndexExt};
-
-    fn events() -> Vec<Event> {
-        vec![
-            Event::new("transfer", [("recipient", "a").index(), ("amount", "5uaegis").index()]),
-            Event::new("message", [("sender", "b").no_index(), ("action", "/x").index()]),
-        ]
-    }
-
-    fn marks(events: &[Event]) -> Vec<(String, bool)> {
-        events.iter().flat_map(|e| e.attributes.iter().map(move |a| (format!("{}.{}", e.kind, a.key_str().unwrap()), a.index()))).collect()
-    }
-
-    #[test]
-    fn a_list_indexes_exactly_what_it_names_and_empty_keeps_the_modules_marks() {
-        let mut e = events();
-        IndexEvents::parse(&[]).unwrap().apply(&mut e);
-        assert_eq!(e, events());
-        IndexEvents::parse(&["message.sender".into(), "transfer.recipient".into(), "other.key".into()]).unwrap().apply(&mut e);
-        let want = [("transfer.recipient", true), ("transfer.amount", false), ("message.sender", true), ("message.action", false)];
-        assert_eq!(marks(&e), want.map(|(k, i)| (k.to_string(), i)).to_vec());
-    }
-
-    #[test]
-    fn malformed_entries_are_refused_by_name() {
-        for bad in ["transfer", ".recipient", "transfer.", ""] {
-            let err = IndexEvents::parse(&["message.sender".into(), bad.into()]).unwrap_err();
-            assert_eq!(err, format!("index_events entry {bad:?}: expected <event type>.<attribute key>, e.g. \"transfer.recipient\""));
-        }
-    }
-}
-
 pub fn exec_tx_result(o: TxOutcome) -> ExecTxResult {
     let (code, codespace, log) = match &o.result {
         Ok(()) => (Code::Ok, String::new(), String::new()),
@@ -478,5 +443,40 @@ impl Service<SnapshotRequest> for Snapshots {
                 }),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod index_events_tests {
+    use super::IndexEvents;
+    use tendermint::abci::{Event, EventAttributeIndexExt};
+
+    fn events() -> Vec<Event> {
+        vec![
+            Event::new("transfer", [("recipient", "a").index(), ("amount", "5uaegis").index()]),
+            Event::new("message", [("sender", "b").no_index(), ("action", "/x").index()]),
+        ]
+    }
+
+    fn marks(events: &[Event]) -> Vec<(String, bool)> {
+        events.iter().flat_map(|e| e.attributes.iter().map(move |a| (format!("{}.{}", e.kind, a.key_str().unwrap()), a.index()))).collect()
+    }
+
+    #[test]
+    fn a_list_indexes_exactly_what_it_names_and_empty_keeps_the_modules_marks() {
+        let mut e = events();
+        IndexEvents::parse(&[]).unwrap().apply(&mut e);
+        assert_eq!(e, events());
+        IndexEvents::parse(&["message.sender".into(), "transfer.recipient".into(), "other.key".into()]).unwrap().apply(&mut e);
+        let want = [("transfer.recipient", true), ("transfer.amount", false), ("message.sender", true), ("message.action", false)];
+        assert_eq!(marks(&e), want.map(|(k, i)| (k.to_string(), i)).to_vec());
+    }
+
+    #[test]
+    fn malformed_entries_are_refused_by_name() {
+        for bad in ["transfer", ".recipient", "transfer.", ""] {
+            let err = IndexEvents::parse(&["message.sender".into(), bad.into()]).unwrap_err();
+            assert_eq!(err, format!("index_events entry {bad:?}: expected <event type>.<attribute key>, e.g. \"transfer.recipient\""));
+        }
     }
 }
