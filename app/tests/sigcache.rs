@@ -85,6 +85,17 @@ async fn a_cached_signature_does_not_stand_in_for_another_signature_over_the_sam
     assert_eq!(chain.app().sig_cache().len(), 1);
 }
 
+/// Run `tx` (verified and cached by another chain's CheckTx) in a block of
+/// `other`, whose app shares that cache, and an empty block on `reference`,
+/// built from `other`'s genesis: the tx's outcome, once `other`'s state is
+/// checked to equal `reference`'s (the tx changed nothing).
+async fn run_elsewhere(other: &mut TestChain, reference: &mut TestChain, tx: Vec<u8>) -> TxOutcome {
+    let out = other.block(vec![tx]).await;
+    reference.block(vec![]).await;
+    assert_eq!(other.app_hash().await, reference.app_hash().await, "state changed");
+    out.tx_results.into_iter().next().expect("one tx result")
+}
+
 #[tokio::test]
 async fn a_cached_signature_does_not_carry_over_to_another_chain_id() {
     let chain = TestChain::new(&genesis()).await;
@@ -95,12 +106,9 @@ async fn a_cached_signature_does_not_carry_over_to_another_chain_id() {
     let tx = transfer(CHAIN_ID, 0, 0, 10);
     assert_eq!(code(&check_tx(&chain, &tx).await), ("", 0));
 
-    let out = other.block(vec![tx]).await;
-    reference.block(vec![]).await;
-    let r = &out.tx_results[0];
+    let r = &run_elsewhere(&mut other, &mut reference, tx).await;
     assert_eq!(code(r), ("sdk", 4), "{:?}", r.result);
     assert!(log(r).contains("chain-id (aegis-other)"), "{}", log(r));
-    assert_eq!(other.app_hash().await, reference.app_hash().await, "state changed");
     assert_eq!(other.balance(&alice().address, NATIVE_DENOM).await, FUNDS);
     assert_eq!(chain.app().sig_cache().stats(), stats(0, 2, 0));
 }
@@ -117,12 +125,9 @@ async fn a_cached_signature_does_not_carry_over_to_another_account_number() {
     let tx = transfer(CHAIN_ID, 0, 0, 10);
     assert_eq!(code(&check_tx(&chain, &tx).await), ("", 0));
 
-    let out = other.block(vec![tx]).await;
-    reference.block(vec![]).await;
-    let r = &out.tx_results[0];
+    let r = &run_elsewhere(&mut other, &mut reference, tx).await;
     assert_eq!(code(r), ("sdk", 4), "{:?}", r.result);
     assert!(log(r).contains("account number (1)"), "{}", log(r));
-    assert_eq!(other.app_hash().await, reference.app_hash().await, "state changed");
     assert_eq!(chain.app().sig_cache().stats(), stats(0, 2, 0));
 }
 
