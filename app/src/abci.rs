@@ -276,10 +276,6 @@ impl IndexEvents {
         Ok(IndexEvents(list.iter().cloned().collect()))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Mark each attribute of `events` indexed exactly when listed (no
     /// change when the list is empty).
     pub fn apply(&self, events: &mut [tendermint::abci::Event]) {
